@@ -1,0 +1,45 @@
+# One command runner; CI calls `make test` (see .ci/run).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ARGS ?=
+
+.PHONY: install run demo test check bench browser-deps catalogues clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed catalogues
+
+catalogues: | $(BIN)/python
+	$(BIN)/pybabel compile --use-fuzzy --statistics -d facilitation/locales -D messages
+
+run: install
+	$(BIN)/python run.py $(ARGS)
+
+demo: install
+	$(BIN)/python run.py --demo $(ARGS)
+
+# Debian's Chromium drives the browser tests; browser downloads do not work here.
+browser-deps:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-dejavu-core; \
+	  else sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-dejavu-core; fi; }
+
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: install browser-deps check
+	ECLAIR_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -p no:cacheprovider
+
+bench: install
+	$(BIN)/python bench/load.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Éclair: run participatory workshops from start to finish."""

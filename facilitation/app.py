@@ -1,0 +1,100 @@
+"""create_app(settings): routes, middleware, lifespan; nothing else."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from facilitation import security
+from facilitation.broadcast import Broadcaster
+from facilitation.live import Hub
+from facilitation.routes import routes
+from facilitation.settings import Settings
+from facilitation.store import Database
+from facilitation.store import queries as q
+from facilitation.views import api, organiser
+from facilitation.web import make_environment, path_for, render
+
+log = logging.getLogger("eclair")
+MAX_BODY = 256 * 1024
+
+
+class LazySessionMiddleware:
+    """SessionMiddleware, built once the secret key is read from the database at start."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.inner: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, send)
+            return
+        if self.inner is None:
+            key = scope["app"].state.secret_key
+            self.inner = SessionMiddleware(
+                self.app, secret_key=key, session_cookie="eclair_organiser",
+                max_age=12 * 3600, same_site="lax",
+                https_only=scope["app"].state.settings.secure_cookies,
+            )
+        await self.inner(scope, receive, send)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if request.url.path.startswith("/api/") or request.url.path == "/healthz":
+        return api.not_found_json(request, exc)
+    if status >= 500:
+        log.error("error on %s", request.url.path, exc_info=exc)
+    return render(request, "pages/error.html", status_code=status, status=status)
+
+
+def create_app(settings: Settings) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db = Database(settings.db_path, settings.max_batch)
+        await db.open()
+        app.state.db = db
+        app.state.secret_key = settings.secret_key or await q.set_meta_if_missing(
+            db, "secret_key", secrets.token_urlsafe(32)
+        )
+        app.state.broadcaster = Broadcaster(db, app.state.hub, app.state.templates, settings,
+                                            path_for(app))
+        try:
+            yield
+        finally:
+            await app.state.broadcaster.close()
+            await db.close()
+
+    app = Starlette(
+        routes=routes(settings),
+        middleware=[
+            Middleware(security.SecurityHeadersMiddleware),
+            Middleware(security.BodyLimitMiddleware, limit=MAX_BODY),
+            Middleware(GZipMiddleware, minimum_size=500),
+            Middleware(LazySessionMiddleware),
+        ],
+        exception_handlers={
+            HTTPException: http_error,
+            Exception: http_error,
+            api.ApiError: api.api_error_handler,
+            organiser.LoginRequired: organiser.login_redirect,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.templates = make_environment(str(settings.templates_dir))
+    app.state.hub = Hub(settings.send_queue)
+    app.state.login_throttle = security.LoginThrottle()
+    return app

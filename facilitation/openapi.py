@@ -1,0 +1,144 @@
+"""The OpenAPI 3 description of the JSON API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _responses(ok: int, schema: dict[str, Any], *errors: int) -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        str(ok): {"description": "OK", "content": {"application/json": {"schema": schema}}}
+    }
+    descriptions = {400: "Malformed JSON", 401: "No token", 403: "Token of another role or séance",
+                    404: "Unknown séance or question", 409: "Question closed",
+                    413: "Body too large", 422: "Invalid input"}
+    for status in errors:
+        responses[str(status)] = {
+            "description": descriptions[status],
+            "content": {"application/json": {"schema": ERROR}},
+        }
+    return responses
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+CODE = {"name": "code", "in": "path", "required": True,
+        "schema": {"type": "string", "minLength": 4, "maxLength": 6}}
+QUESTION = {"name": "question_id", "in": "path", "required": True,
+            "schema": {"type": "integer", "minimum": 1}}
+PARTICIPANT: list[dict[str, list[str]]] = [{"participant": []}]
+FACILITATOR: list[dict[str, list[str]]] = [{"facilitator": []}]
+EITHER: list[dict[str, list[str]]] = [{"participant": []}, {"facilitator": []}]
+
+
+def document(server_url: str) -> dict[str, Any]:
+    state = {"$ref": "#/components/schemas/State"}
+    question = {"$ref": "#/components/schemas/Question"}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Éclair API",
+            "version": "1",
+            "description": "Join a séance, read its state, answer its flash poll, read results; "
+                           "facilitators open and close questions and move through steps. "
+                           "Errors carry a message in the language of Accept-Language.",
+        },
+        "servers": [{"url": server_url}],
+        "paths": {
+            "/healthz": {"get": {
+                "operationId": "healthz", "summary": "Liveness",
+                "responses": _responses(200, {"type": "object", "properties": {
+                    "status": {"type": "string", "enum": ["ok"]}}}),
+            }},
+            "/api/sessions/join": {"post": {
+                "operationId": "join_session", "summary": "Join a séance by its code",
+                "requestBody": _body({"type": "object", "required": ["code"], "properties": {
+                    "code": {"type": "string", "maxLength": 40},
+                    "name": {"type": "string", "maxLength": 40},
+                    "language": {"type": "string", "enum": ["fr-FR", "en"]},
+                }}),
+                "responses": _responses(201, {"type": "object", "properties": {
+                    "token": {"type": "string"}, "participant_id": {"type": "integer"},
+                    "session": {"type": "object"}}}, 400, 404, 413, 422),
+            }},
+            "/api/sessions/{code}/state": {"get": {
+                "operationId": "get_session_state", "summary": "Current step and its questions",
+                "parameters": [CODE], "security": EITHER,
+                "responses": _responses(200, state, 401, 403, 404),
+            }},
+            "/api/sessions/{code}/step": {"post": {
+                "operationId": "go_to_step", "summary": "Move to a step (facilitator)",
+                "parameters": [CODE], "security": FACILITATOR,
+                "requestBody": _body({"type": "object", "properties": {
+                    "position": {"type": "integer", "minimum": 0},
+                    "move": {"type": "string", "enum": ["next", "previous"]}}}),
+                "responses": _responses(200, state, 400, 401, 403, 404, 422),
+            }},
+            "/api/sessions/{code}/questions/{question_id}/answers": {"post": {
+                "operationId": "submit_answer",
+                "summary": "Answer a question; 201 once the answer is on disk",
+                "parameters": [CODE, QUESTION], "security": PARTICIPANT,
+                "requestBody": _body({"type": "object", "required": ["choices"], "properties": {
+                    "choices": {"type": "array", "items": {"type": "integer"}}}}),
+                "responses": _responses(201, {"type": "object", "properties": {
+                    "question_id": {"type": "integer"},
+                    "choices": {"type": "array", "items": {"type": "integer"}}}},
+                    400, 401, 403, 404, 409, 413, 422),
+            }},
+            "/api/sessions/{code}/questions/{question_id}/results": {"get": {
+                "operationId": "get_results", "summary": "Counts with n = respondents",
+                "parameters": [CODE, QUESTION], "security": EITHER,
+                "responses": _responses(200, {"$ref": "#/components/schemas/Results"},
+                                        401, 403, 404),
+            }},
+            "/api/sessions/{code}/questions/{question_id}/open": {"post": {
+                "operationId": "open_question", "summary": "Open a question (facilitator)",
+                "parameters": [CODE, QUESTION], "security": FACILITATOR,
+                "responses": _responses(200, question, 401, 403, 404),
+            }},
+            "/api/sessions/{code}/questions/{question_id}/close": {"post": {
+                "operationId": "close_question", "summary": "Close a question (facilitator)",
+                "parameters": [CODE, QUESTION], "security": FACILITATOR,
+                "responses": _responses(200, question, 401, 403, 404),
+            }},
+        },
+        "components": {
+            "securitySchemes": {
+                "participant": {"type": "http", "scheme": "bearer",
+                                "description": "The token returned by join_session"},
+                "facilitator": {"type": "http", "scheme": "bearer",
+                                "description": "The séance's secret facilitator link token"},
+            },
+            "schemas": {
+                "Error": {"type": "object", "properties": {"error": {"type": "object",
+                          "properties": {"code": {"type": "string"},
+                                         "message": {"type": "string"}}}}},
+                "Choice": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "label": {"type": "string"}}},
+                "Question": {"type": "object", "properties": {
+                    "id": {"type": "integer"},
+                    "kind": {"type": "string", "enum": ["single", "multiple"]},
+                    "text": {"type": "string"},
+                    "state": {"type": "string", "enum": ["draft", "open", "closed"]},
+                    "max_choices": {"type": "integer"},
+                    "choices": {"type": "array",
+                                "items": {"$ref": "#/components/schemas/Choice"}}}},
+                "State": {"type": "object", "properties": {
+                    "code": {"type": "string"}, "title": {"type": "string"},
+                    "step": {"type": "object", "nullable": True},
+                    "steps": {"type": "integer"},
+                    "questions": {"type": "array", "items": question},
+                    "open_questions": {"type": "array", "items": {"type": "integer"}}}},
+                "Results": {"type": "object", "properties": {
+                    "question_id": {"type": "integer"}, "state": {"type": "string"},
+                    "n": {"type": "integer"},
+                    "choices": {"type": "array", "items": {"type": "object", "properties": {
+                        "id": {"type": "integer"}, "label": {"type": "string"},
+                        "count": {"type": "integer"}, "percent": {"type": "number"}}}}}},
+            },
+        },
+    }

@@ -1,0 +1,196 @@
+"""Workshop plans: a démarche and its séances as a TOML file (see sessions/). Pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+from facilitation import polls
+from facilitation.i18n_keys import N_
+
+STEP_KINDS = ("welcome", "poll", "proposals", "clustering", "vote", "synthesis", "closing")
+LANGUAGES = ("fr-FR", "fr-CA", "en")
+MAX_PLAN_BYTES = 200_000
+MAX_TITLE = 200
+MAX_LONG_TEXT = 4000
+
+
+class PlanError(ValueError):
+    """A plan that cannot be imported; `message` is a msgid, `params` fill it in."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.params = params
+
+
+@dataclass(frozen=True)
+class QuestionPlan:
+    kind: str
+    text: str
+    choices: tuple[str, ...]
+    max_choices: int | None = None
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    kind: str
+    title: str
+    prompt: str = ""
+    questions: tuple[QuestionPlan, ...] = ()
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    title: str
+    date: str = ""
+    time: str = ""
+    place: str = ""
+    objectives: str = ""
+    language: str = "fr-FR"
+    subgroups: tuple[str, ...] = ()
+    steps: tuple[StepPlan, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class WorkshopPlan:
+    title: str
+    organisation: str = ""
+    objectives: str = ""
+    sessions: tuple[SessionPlan, ...] = ()
+
+
+def _text(table: dict[str, Any], key: str, where: str, *, required: bool = False,
+          limit: int = MAX_TITLE) -> str:
+    value = table.get(key, "")
+    if not isinstance(value, str):
+        raise PlanError(N_("%(where)s: “%(key)s” must be text."), where=where, key=key)
+    value = value.strip()
+    if required and not value:
+        raise PlanError(N_("%(where)s: “%(key)s” is missing."), where=where, key=key)
+    if len(value) > limit:
+        raise PlanError(N_("%(where)s: “%(key)s” is longer than %(limit)s characters."),
+                        where=where, key=key, limit=limit)
+    return value
+
+
+def check_date(value: str) -> str:
+    """Return an ISO date (YYYY-MM-DD) unchanged, or raise PlanError."""
+    if value:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise PlanError(N_("“%(value)s” is not a date like 2026-12-03."), value=value) from None
+    return value
+
+
+def check_time(value: str) -> str:
+    """Return a time (HH:MM) unchanged, or raise PlanError."""
+    if value:
+        try:
+            dt.time.fromisoformat(value)
+        except ValueError:
+            raise PlanError(N_("“%(value)s” is not a time like 18:30."), value=value) from None
+    return value
+
+
+def parse_question(table: Any, where: str) -> QuestionPlan:
+    if not isinstance(table, dict):
+        raise PlanError(N_("%(where)s: a question must be a table."), where=where)
+    kind = table.get("kind", "single")
+    if kind not in polls.KINDS:
+        raise PlanError(N_("%(where)s: unknown question kind “%(kind)s”."), where=where, kind=kind)
+    text = _text(table, "text", where, required=True, limit=polls.MAX_TEXT)
+    choices = table.get("choices", [])
+    if not isinstance(choices, list) or not all(isinstance(c, str) and c.strip() for c in choices):
+        raise PlanError(N_("%(where)s: “choices” must be a list of texts."), where=where)
+    if not 2 <= len(choices) <= polls.MAX_CHOICES:
+        raise PlanError(N_("%(where)s: a question needs 2 to %(limit)s choices."),
+                        where=where, limit=polls.MAX_CHOICES)
+    if any(len(c) > polls.MAX_LABEL for c in choices):
+        raise PlanError(N_("%(where)s: a choice is longer than %(limit)s characters."),
+                        where=where, limit=polls.MAX_LABEL)
+    max_choices = table.get("max")
+    if max_choices is not None and (
+        kind != "multiple" or not isinstance(max_choices, int) or isinstance(max_choices, bool)
+        or not 1 <= max_choices <= len(choices)
+    ):
+        raise PlanError(N_("%(where)s: “max” must be a number of choices, for a multiple choice."),
+                        where=where)
+    return QuestionPlan(kind, text, tuple(c.strip() for c in choices), max_choices)
+
+
+def parse_step(table: Any, where: str) -> StepPlan:
+    if not isinstance(table, dict):
+        raise PlanError(N_("%(where)s: a step must be a table."), where=where)
+    kind = table.get("kind")
+    if kind not in STEP_KINDS:
+        raise PlanError(N_("%(where)s: unknown step kind “%(kind)s”."), where=where, kind=kind)
+    title = _text(table, "title", where)
+    prompt = _text(table, "prompt", where, limit=polls.MAX_TEXT)
+    raw_questions = table.get("questions", [])
+    if not isinstance(raw_questions, list):
+        raise PlanError(N_("%(where)s: “questions” must be a list."), where=where)
+    if raw_questions and kind != "poll":
+        raise PlanError(N_("%(where)s: only a poll step has questions."), where=where)
+    questions = tuple(
+        parse_question(q, f"{where}, question {i}") for i, q in enumerate(raw_questions, 1)
+    )
+    return StepPlan(kind, title, prompt, questions)
+
+
+def parse_session(table: Any, where: str) -> SessionPlan:
+    if not isinstance(table, dict):
+        raise PlanError(N_("%(where)s: a séance must be a table."), where=where)
+    language = table.get("language", "fr-FR")
+    if language not in LANGUAGES:
+        raise PlanError(N_("%(where)s: unknown language “%(kind)s”."), where=where, kind=language)
+    subgroups = table.get("subgroups", [])
+    if not isinstance(subgroups, list) or not all(isinstance(s, str) and s.strip()
+                                                  for s in subgroups):
+        raise PlanError(N_("%(where)s: “subgroups” must be a list of names."), where=where)
+    raw_steps = table.get("steps", [])
+    if not isinstance(raw_steps, list) or not raw_steps:
+        raise PlanError(N_("%(where)s: a séance needs at least one step."), where=where)
+    return SessionPlan(
+        title=_text(table, "title", where, required=True),
+        date=check_date(_text(table, "date", where)),
+        time=check_time(_text(table, "time", where)),
+        place=_text(table, "place", where),
+        objectives=_text(table, "objectives", where, limit=MAX_LONG_TEXT),
+        language=language,
+        subgroups=tuple(s.strip()[:MAX_TITLE] for s in subgroups),
+        steps=tuple(parse_step(s, f"{where}, step {i}") for i, s in enumerate(raw_steps, 1)),
+    )
+
+
+def parse_plan(source: str | bytes) -> WorkshopPlan:
+    """Given the text of a plan file, return the démarche it describes or raise PlanError."""
+    if isinstance(source, bytes):
+        if len(source) > MAX_PLAN_BYTES:
+            raise PlanError(N_("The plan file is too large."))
+        try:
+            source = source.decode("utf-8")
+        except UnicodeDecodeError:
+            raise PlanError(N_("The plan file is not UTF-8 text.")) from None
+    if len(source) > MAX_PLAN_BYTES:
+        raise PlanError(N_("The plan file is too large."))
+    try:
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as error:
+        raise PlanError(N_("The plan file is not valid TOML: %(detail)s"),
+                        detail=str(error)) from None
+    workshop = data.get("workshop")
+    if not isinstance(workshop, dict):
+        raise PlanError(N_("The plan file has no [workshop] table."))
+    sessions = data.get("sessions", [])
+    if not isinstance(sessions, list) or not sessions:
+        raise PlanError(N_("The plan file has no [[sessions]]."))
+    return WorkshopPlan(
+        title=_text(workshop, "title", "[workshop]", required=True),
+        organisation=_text(workshop, "organisation", "[workshop]"),
+        objectives=_text(workshop, "objectives", "[workshop]", limit=MAX_LONG_TEXT),
+        sessions=tuple(parse_session(s, f"séance {i}") for i, s in enumerate(sessions, 1)),
+    )

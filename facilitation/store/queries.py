@@ -1,0 +1,463 @@
+"""Small async functions over the database: reads on the reader, writes through the writer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from typing import Any
+
+import aiosqlite
+
+from facilitation import codes, polls
+from facilitation.i18n_keys import N_
+from facilitation.plans import SessionPlan, WorkshopPlan
+from facilitation.polls import AnswerError, Choice, Question, Results
+from facilitation.seances import Participant, Presence, Seance, State, Step, Workshop
+from facilitation.store.database import Database
+
+ROLES = ("facilitator", "helper", "screen")
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(18)
+
+
+# --- meta and organisers -------------------------------------------------------------
+
+
+async def get_meta(db: Database, key: str) -> str | None:
+    row = await db.fetchone("SELECT value FROM meta WHERE key = ?", (key,))
+    return None if row is None else str(row["value"])
+
+
+async def set_meta_if_missing(db: Database, key: str, value: str) -> str:
+    """Store `value` under `key` unless one is there; return the stored value."""
+
+    async def op(conn: aiosqlite.Connection) -> str:
+        await conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        async with conn.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:
+            row = await cursor.fetchone()
+        return str(row["value"]) if row else value
+
+    return await db.write(op)
+
+
+async def get_organiser_hash(db: Database, username: str) -> tuple[int, str] | None:
+    row = await db.fetchone(
+        "SELECT id, password_hash FROM organisers WHERE username = ?", (username,)
+    )
+    return None if row is None else (int(row["id"]), str(row["password_hash"]))
+
+
+async def upsert_organiser(db: Database, username: str, password_hash: str) -> int:
+    async def op(conn: aiosqlite.Connection) -> int:
+        await conn.execute(
+            "INSERT INTO organisers (username, password_hash, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash",
+            (username, password_hash, now()),
+        )
+        async with conn.execute(
+            "SELECT id FROM organisers WHERE username = ?", (username,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None  # noqa: S101
+        return int(row["id"])
+
+    return await db.write(op)
+
+
+# --- démarches and séances -----------------------------------------------------------
+
+
+def _workshop(row: aiosqlite.Row) -> Workshop:
+    return Workshop(int(row["id"]), row["title"], row["organisation"], row["objectives"])
+
+
+def _seance(row: aiosqlite.Row) -> Seance:
+    return Seance(
+        id=int(row["id"]), workshop_id=int(row["workshop_id"]), number=int(row["number"]),
+        title=row["title"], code=row["code"], objectives=row["objectives"], date=row["date"],
+        time=row["time"], place=row["place"], language=row["language"],
+        current_step=int(row["current_step"]), screen_question_id=row["screen_question_id"],
+    )
+
+
+async def list_workshops(db: Database) -> list[tuple[Workshop, int]]:
+    rows = await db.fetchall(
+        "SELECT w.*, (SELECT count(*) FROM sessions s WHERE s.workshop_id = w.id) AS n"
+        " FROM workshops w ORDER BY w.id DESC"
+    )
+    return [(_workshop(row), int(row["n"])) for row in rows]
+
+
+async def get_workshop(db: Database, workshop_id: int) -> Workshop | None:
+    row = await db.fetchone("SELECT * FROM workshops WHERE id = ?", (workshop_id,))
+    return None if row is None else _workshop(row)
+
+
+async def list_sessions(db: Database, workshop_id: int) -> list[Seance]:
+    rows = await db.fetchall(
+        "SELECT * FROM sessions WHERE workshop_id = ? ORDER BY number", (workshop_id,)
+    )
+    return [_seance(row) for row in rows]
+
+
+async def get_session(db: Database, session_id: int) -> Seance | None:
+    row = await db.fetchone("SELECT * FROM sessions WHERE id = ?", (session_id,))
+    return None if row is None else _seance(row)
+
+
+async def get_session_by_code(db: Database, code: str) -> Seance | None:
+    row = await db.fetchone("SELECT * FROM sessions WHERE code = ?", (code,))
+    return None if row is None else _seance(row)
+
+
+async def _insert_workshop(conn: aiosqlite.Connection, title: str, organisation: str,
+                           objectives: str) -> int:
+    cursor = await conn.execute(
+        "INSERT INTO workshops (title, organisation, objectives, created_at) VALUES (?, ?, ?, ?)",
+        (title, organisation, objectives, now()),
+    )
+    assert cursor.lastrowid is not None  # noqa: S101
+    return cursor.lastrowid
+
+
+async def _unused_code(conn: aiosqlite.Connection) -> str:
+    while True:
+        code = codes.new_code()
+        async with conn.execute("SELECT 1 FROM sessions WHERE code = ?", (code,)) as cursor:
+            if await cursor.fetchone() is None:
+                return code
+
+
+async def _insert_session(conn: aiosqlite.Connection, workshop_id: int, plan: SessionPlan) -> int:
+    async with conn.execute(
+        "SELECT coalesce(max(number), 0) + 1 FROM sessions WHERE workshop_id = ?", (workshop_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    number = int(row[0]) if row else 1
+    cursor = await conn.execute(
+        "INSERT INTO sessions (workshop_id, number, title, objectives, date, time, place,"
+        " language, code, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (workshop_id, number, plan.title, plan.objectives, plan.date, plan.time, plan.place,
+         plan.language, await _unused_code(conn), now()),
+    )
+    session_id = cursor.lastrowid
+    assert session_id is not None  # noqa: S101
+    for position, name in enumerate(plan.subgroups):
+        await conn.execute(
+            "INSERT INTO subgroups (session_id, position, name) VALUES (?, ?, ?)",
+            (session_id, position, name),
+        )
+    for position, step in enumerate(plan.steps):
+        cursor = await conn.execute(
+            "INSERT INTO steps (session_id, position, kind, title, prompt) VALUES (?, ?, ?, ?, ?)",
+            (session_id, position, step.kind, step.title, step.prompt),
+        )
+        step_id = cursor.lastrowid
+        for q_position, question in enumerate(step.questions):
+            cursor = await conn.execute(
+                "INSERT INTO questions (session_id, step_id, position, kind, text, max_choices)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (session_id, step_id, q_position, question.kind, question.text,
+                 question.max_choices),
+            )
+            question_id = cursor.lastrowid
+            await conn.executemany(
+                "INSERT INTO choices (question_id, position, label) VALUES (?, ?, ?)",
+                [(question_id, i, label) for i, label in enumerate(question.choices)],
+            )
+    for role in ROLES:
+        await conn.execute(
+            "INSERT INTO links (token, session_id, role, created_at) VALUES (?, ?, ?, ?)",
+            (new_secret(), session_id, role, now()),
+        )
+    return session_id
+
+
+async def create_workshop(db: Database, plan: WorkshopPlan) -> int:
+    """Store a démarche and its séances (with steps, questions and links); return its id."""
+
+    async def op(conn: aiosqlite.Connection) -> int:
+        workshop_id = await _insert_workshop(conn, plan.title, plan.organisation, plan.objectives)
+        for session in plan.sessions:
+            await _insert_session(conn, workshop_id, session)
+        return workshop_id
+
+    return await db.write(op)
+
+
+async def create_session(db: Database, workshop_id: int, plan: SessionPlan) -> int:
+    async def op(conn: aiosqlite.Connection) -> int:
+        return await _insert_session(conn, workshop_id, plan)
+
+    return await db.write(op)
+
+
+# --- secret links ----------------------------------------------------------------------
+
+
+async def get_link(db: Database, token: str) -> tuple[int, str] | None:
+    """Given a secret link's token, return (séance id, role) if it is still valid."""
+    row = await db.fetchone(
+        "SELECT session_id, role FROM links WHERE token = ? AND revoked_at IS NULL", (token,)
+    )
+    return None if row is None else (int(row["session_id"]), str(row["role"]))
+
+
+async def active_links(db: Database, session_id: int) -> dict[str, str]:
+    rows = await db.fetchall(
+        "SELECT role, token FROM links WHERE session_id = ? AND revoked_at IS NULL"
+        " ORDER BY created_at", (session_id,),
+    )
+    return {str(row["role"]): str(row["token"]) for row in rows}
+
+
+async def rotate_link(db: Database, session_id: int, role: str) -> str:
+    """Revoke the séance's link for `role` and return a new one."""
+    if role not in ROLES:
+        raise ValueError(role)
+    token = new_secret()
+
+    async def op(conn: aiosqlite.Connection) -> str:
+        await conn.execute(
+            "UPDATE links SET revoked_at = ? WHERE session_id = ? AND role = ?"
+            " AND revoked_at IS NULL", (now(), session_id, role),
+        )
+        await conn.execute(
+            "INSERT INTO links (token, session_id, role, created_at) VALUES (?, ?, ?, ?)",
+            (token, session_id, role, now()),
+        )
+        return token
+
+    return await db.write(op)
+
+
+# --- déroulé and questions -------------------------------------------------------------
+
+
+async def list_steps(db: Database, session_id: int) -> tuple[Step, ...]:
+    rows = await db.fetchall(
+        "SELECT * FROM steps WHERE session_id = ? ORDER BY position", (session_id,)
+    )
+    return tuple(
+        Step(int(r["id"]), int(r["position"]), r["kind"], r["title"], r["prompt"], r["started_at"])
+        for r in rows
+    )
+
+
+def _questions(rows: list[aiosqlite.Row], choice_rows: list[aiosqlite.Row]) -> tuple[Question, ...]:
+    by_question: dict[int, list[Choice]] = {}
+    for row in choice_rows:
+        by_question.setdefault(int(row["question_id"]), []).append(
+            Choice(int(row["id"]), row["label"])
+        )
+    return tuple(
+        Question(
+            id=int(r["id"]), step_id=int(r["step_id"]), kind=r["kind"], text=r["text"],
+            choices=tuple(by_question.get(int(r["id"]), ())), max_choices=r["max_choices"],
+            state=r["state"],
+        )
+        for r in rows
+    )
+
+
+async def list_questions(db: Database, step_id: int) -> tuple[Question, ...]:
+    rows = await db.fetchall(
+        "SELECT * FROM questions WHERE step_id = ? ORDER BY position", (step_id,)
+    )
+    choice_rows = await db.fetchall(
+        "SELECT c.* FROM choices c JOIN questions q ON q.id = c.question_id"
+        " WHERE q.step_id = ? ORDER BY c.question_id, c.position", (step_id,),
+    )
+    return _questions(rows, choice_rows)
+
+
+async def get_question(db: Database, question_id: int, session_id: int) -> Question | None:
+    """Return the question if it belongs to the séance."""
+    rows = await db.fetchall(
+        "SELECT * FROM questions WHERE id = ? AND session_id = ?", (question_id, session_id)
+    )
+    if not rows:
+        return None
+    choice_rows = await db.fetchall(
+        "SELECT * FROM choices WHERE question_id = ? ORDER BY position", (question_id,)
+    )
+    return _questions(rows, choice_rows)[0]
+
+
+async def get_state(db: Database, session_id: int) -> State | None:
+    """Return what the séance shows now: its current step and that step's questions."""
+    seance = await get_session(db, session_id)
+    if seance is None:
+        return None
+    steps = await list_steps(db, session_id)
+    state = State(seance, steps, ())
+    step = state.step
+    questions = await list_questions(db, step.id) if step else ()
+    return State(seance, steps, questions)
+
+
+async def go_to_step(db: Database, session_id: int, position: int) -> int:
+    """Move the séance to the step at `position` (kept within the déroulé); return it."""
+
+    async def op(conn: aiosqlite.Connection) -> int:
+        async with conn.execute(
+            "SELECT count(*) FROM steps WHERE session_id = ?", (session_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        count = int(row[0]) if row else 0
+        target = max(0, min(position, count - 1))
+        await conn.execute(
+            "UPDATE sessions SET current_step = ? WHERE id = ?", (target, session_id)
+        )
+        await conn.execute(
+            "UPDATE steps SET started_at = coalesce(started_at, ?)"
+            " WHERE session_id = ? AND position = ?", (now(), session_id, target),
+        )
+        return target
+
+    return await db.write(op)
+
+
+async def set_question_state(db: Database, session_id: int, question_id: int, state: str) -> None:
+    """Open or close a question of the séance; opening also moves to the question's step."""
+    if state not in ("open", "closed"):
+        raise ValueError(state)
+
+    async def op(conn: aiosqlite.Connection) -> None:
+        async with conn.execute(
+            "SELECT s.position FROM questions q JOIN steps s ON s.id = q.step_id"
+            " WHERE q.id = ? AND q.session_id = ?", (question_id, session_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            raise LookupError(question_id)
+        if state == "open":
+            await conn.execute(
+                "UPDATE questions SET state = 'open', opened_at = ?, closed_at = NULL"
+                " WHERE id = ?", (now(), question_id),
+            )
+            await conn.execute(
+                "UPDATE sessions SET current_step = ?, screen_question_id = ? WHERE id = ?",
+                (int(row["position"]), question_id, session_id),
+            )
+            await conn.execute(
+                "UPDATE steps SET started_at = coalesce(started_at, ?)"
+                " WHERE session_id = ? AND position = ?", (now(), session_id, int(row["position"])),
+            )
+        else:
+            await conn.execute(
+                "UPDATE questions SET state = 'closed', closed_at = ? WHERE id = ?",
+                (now(), question_id),
+            )
+
+    await db.write(op)
+
+
+# --- participants and answers --------------------------------------------------------
+
+
+async def add_participant(db: Database, session_id: int, token_hash: str, name: str,
+                          language: str, channel: str = "phone") -> int:
+    async def op(conn: aiosqlite.Connection) -> int:
+        cursor = await conn.execute(
+            "INSERT INTO participants (session_id, token_hash, name, language, channel, joined_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)", (session_id, token_hash, name, language, channel, now()),
+        )
+        assert cursor.lastrowid is not None  # noqa: S101
+        return cursor.lastrowid
+
+    return await db.write(op)
+
+
+async def set_participant_language(db: Database, participant_id: int, language: str) -> None:
+    async def op(conn: aiosqlite.Connection) -> None:
+        await conn.execute(
+            "UPDATE participants SET language = ? WHERE id = ?", (language, participant_id)
+        )
+
+    await db.write(op)
+
+
+def _participant(row: aiosqlite.Row) -> Participant:
+    return Participant(int(row["id"]), int(row["session_id"]), row["name"], row["language"],
+                       row["channel"])
+
+
+async def get_participant(db: Database, token_hash: str) -> Participant | None:
+    row = await db.fetchone("SELECT * FROM participants WHERE token_hash = ?", (token_hash,))
+    return None if row is None else _participant(row)
+
+
+async def list_participants(db: Database, session_id: int, limit: int = 500) -> list[Participant]:
+    rows = await db.fetchall(
+        "SELECT * FROM participants WHERE session_id = ? ORDER BY id DESC LIMIT ?",
+        (session_id, limit),
+    )
+    return [_participant(row) for row in rows]
+
+
+async def presence(db: Database, session_id: int) -> Presence:
+    rows = await db.fetchall(
+        "SELECT channel, count(*) AS n FROM participants WHERE session_id = ? GROUP BY channel",
+        (session_id,),
+    )
+    return Presence({str(row["channel"]): int(row["n"]) for row in rows})
+
+
+async def get_answer(db: Database, question_id: int, participant_id: int) -> tuple[int, ...] | None:
+    row = await db.fetchone(
+        "SELECT choices FROM answers WHERE question_id = ? AND participant_id = ?",
+        (question_id, participant_id),
+    )
+    return None if row is None else tuple(json.loads(row["choices"]))
+
+
+async def save_answer(db: Database, question_id: int, participant_id: int,
+                      choices: tuple[int, ...]) -> None:
+    """Store (or replace) an answer; the question must still be open when it commits."""
+
+    async def op(conn: aiosqlite.Connection) -> None:
+        async with conn.execute("SELECT state FROM questions WHERE id = ?", (question_id,)) as cur:
+            row = await cur.fetchone()
+        if row is None or row["state"] != "open":
+            raise AnswerError(N_("This question is closed: your answer was not recorded."), 409)
+        await conn.execute(
+            "INSERT INTO answers (question_id, participant_id, choices, answered_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (question_id, participant_id)"
+            " DO UPDATE SET choices = excluded.choices, answered_at = excluded.answered_at",
+            (question_id, participant_id, json.dumps(list(choices)), now()),
+        )
+
+    await db.write(op)
+
+
+async def results(db: Database, question: Question) -> Results:
+    """Return the question's tallies with n = respondents, aggregated in SQL."""
+    row = await db.fetchone(
+        "SELECT count(*) AS n FROM answers WHERE question_id = ?", (question.id,)
+    )
+    n = int(row["n"]) if row else 0
+    rows = await db.fetchall(
+        "SELECT CAST(j.value AS INTEGER) AS choice_id, count(*) AS n"
+        " FROM answers a, json_each(a.choices) j WHERE a.question_id = ? GROUP BY j.value",
+        (question.id,),
+    )
+    counts: dict[int, int] = {int(r["choice_id"]): int(r["n"]) for r in rows}
+    return polls.results_from_counts(question, n, counts)
+
+
+async def counts_answers(db: Database, session_id: int) -> dict[str, Any]:
+    """Return totals used by the benchmark and health checks."""
+    row = await db.fetchone(
+        "SELECT (SELECT count(*) FROM participants WHERE session_id = ?) AS participants,"
+        " (SELECT count(*) FROM answers a JOIN questions q ON q.id = a.question_id"
+        "  WHERE q.session_id = ?) AS answers", (session_id, session_id),
+    )
+    return dict(row) if row else {}

@@ -1,0 +1,114 @@
+"""Versioned migrations, applied in order at start (PRAGMA user_version)."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: démarches, séances, déroulé, flash-poll questions, participants, answers, links.
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE organisers (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE workshops (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        organisation TEXT NOT NULL DEFAULT '',
+        objectives TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+        number INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        objectives TEXT NOT NULL DEFAULT '',
+        date TEXT NOT NULL DEFAULT '',
+        time TEXT NOT NULL DEFAULT '',
+        place TEXT NOT NULL DEFAULT '',
+        language TEXT NOT NULL DEFAULT 'fr-FR',
+        code TEXT NOT NULL UNIQUE,
+        current_step INTEGER NOT NULL DEFAULT 0,
+        screen_question_id INTEGER,
+        created_at TEXT NOT NULL,
+        UNIQUE (workshop_id, number)
+    );
+    CREATE TABLE subgroups (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL
+    );
+    CREATE TABLE steps (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        prompt TEXT NOT NULL DEFAULT '',
+        started_at TEXT,
+        UNIQUE (session_id, position)
+    );
+    CREATE TABLE questions (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        step_id INTEGER NOT NULL REFERENCES steps(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('single', 'multiple')),
+        text TEXT NOT NULL,
+        max_choices INTEGER,
+        state TEXT NOT NULL DEFAULT 'draft' CHECK (state IN ('draft', 'open', 'closed')),
+        opened_at TEXT,
+        closed_at TEXT
+    );
+    CREATE TABLE choices (
+        id INTEGER PRIMARY KEY,
+        question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        label TEXT NOT NULL
+    );
+    CREATE TABLE links (
+        token TEXT PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        role TEXT NOT NULL CHECK (role IN ('facilitator', 'helper', 'screen')),
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE TABLE participants (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        token_hash TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL DEFAULT '',
+        language TEXT NOT NULL,
+        channel TEXT NOT NULL DEFAULT 'phone',
+        subgroup_id INTEGER REFERENCES subgroups(id),
+        joined_at TEXT NOT NULL
+    );
+    CREATE TABLE answers (
+        question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
+        participant_id INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        choices TEXT NOT NULL,
+        answered_at TEXT NOT NULL,
+        PRIMARY KEY (question_id, participant_id)
+    );
+    CREATE INDEX participants_session ON participants(session_id);
+    CREATE INDEX questions_step ON questions(step_id, position);
+    CREATE INDEX links_session ON links(session_id, role);
+    """,
+)
+
+
+async def migrate(conn: aiosqlite.Connection) -> int:
+    """Apply the migrations this file does not have yet; return the schema version."""
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    version = int(row[0]) if row else 0
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        # executescript commits first; the version bump sits in the same script.
+        bump = f"PRAGMA user_version = {int(number)};"
+        await conn.executescript(f"BEGIN IMMEDIATE;\n{script}\n{bump}\nCOMMIT;")
+    return len(MIGRATIONS)

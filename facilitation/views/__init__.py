@@ -1,0 +1,1 @@
+"""One module per role: organiser, facilitator, screen, participant, helper, api."""

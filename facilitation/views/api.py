@@ -1,0 +1,256 @@
+"""The JSON API for integrations and load tests, described at /api/openapi.json."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from facilitation import codes, i18n, openapi, security
+from facilitation.broadcast import Broadcaster
+from facilitation.i18n_keys import N_
+from facilitation.polls import AnswerError, Question, Results, validate_answer
+from facilitation.seances import MAX_NAME, Participant, Seance, State, clean_name
+from facilitation.store import queries as q
+from facilitation.views.common import db_of
+from facilitation.views.facilitator import target_step
+from facilitation.web import language_of
+
+MAX_JSON = 16 * 1024
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, **params: object) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.params = params
+
+
+def error_response(request: Request, error: ApiError) -> JSONResponse:
+    tr = i18n.Translator(language_of(request))
+    return JSONResponse(
+        {"error": {"code": error.code, "message": tr.gettext(error.message, **error.params)}},
+        status_code=error.status,
+    )
+
+
+async def api_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)  # noqa: S101
+    return error_response(request, exc)
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_JSON:
+        raise ApiError(413, "too_large", N_("The request is too large."))
+    try:
+        data = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "bad_json", N_("The request body is not valid JSON.")) from None
+    if not isinstance(data, dict):
+        raise ApiError(422, "bad_body", N_("The request body must be a JSON object."))
+    return data
+
+
+def bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token or len(token) > 128:
+        raise ApiError(401, "unauthorized", N_("A token is needed (Authorization: Bearer …)."))
+    return token.strip()
+
+
+async def _seance(request: Request) -> Seance:
+    code = codes.normalize_code(str(request.path_params["code"]))
+    seance = await q.get_session_by_code(db_of(request), code) if code else None
+    if seance is None:
+        raise ApiError(404, "unknown_session", N_("No séance has this code."))
+    return seance
+
+
+async def _participant(request: Request, seance: Seance) -> Participant:
+    participant = await q.get_participant(db_of(request), security.hash_token(bearer(request)))
+    if participant is None or participant.session_id != seance.id:
+        raise ApiError(403, "forbidden", N_("This token does not give access to this séance."))
+    return participant
+
+
+async def _is_facilitator(request: Request, seance: Seance) -> bool:
+    link = await q.get_link(db_of(request), bearer(request))
+    return link is not None and link == (seance.id, "facilitator")
+
+
+async def _facilitator(request: Request, seance: Seance) -> None:
+    if not await _is_facilitator(request, seance):
+        raise ApiError(403, "forbidden", N_("This token does not give access to this séance."))
+
+
+async def _participant_or_facilitator(request: Request, seance: Seance) -> None:
+    if await _is_facilitator(request, seance):
+        return
+    await _participant(request, seance)
+
+
+async def _question(request: Request, seance: Seance) -> Question:
+    raw = str(request.path_params["question_id"])
+    question = (await q.get_question(db_of(request), int(raw), seance.id)
+                if raw.isdigit() and len(raw) < 12 else None)
+    if question is None:
+        raise ApiError(404, "unknown_question", N_("This séance has no such question."))
+    return question
+
+
+def question_json(question: Question) -> dict[str, Any]:
+    return {
+        "id": question.id, "kind": question.kind, "text": question.text, "state": question.state,
+        "max_choices": question.limit,
+        "choices": [{"id": c.id, "label": c.label} for c in question.choices],
+    }
+
+
+def state_json(state: State) -> dict[str, Any]:
+    step = state.step
+    return {
+        "code": state.seance.code, "title": state.seance.title,
+        "step": None if step is None else {
+            "position": step.position, "kind": step.kind, "title": step.title,
+            "prompt": step.prompt,
+        },
+        "steps": len(state.steps),
+        "questions": [question_json(question) for question in state.questions],
+        "open_questions": [question.id for question in state.open_questions],
+    }
+
+
+def results_json(results: Results) -> dict[str, Any]:
+    return {
+        "question_id": results.question.id, "state": results.question.state, "n": results.n,
+        "choices": [{"id": bar.choice.id, "label": bar.choice.label, "count": bar.count,
+                     "percent": round(bar.percent, 1)} for bar in results.bars],
+    }
+
+
+# Operations -------------------------------------------------------------------------
+
+
+async def openapi_document(request: Request) -> Response:
+    return JSONResponse(openapi.document(request.app.state.settings.public_url))
+
+
+async def healthz(request: Request) -> Response:
+    await db_of(request).fetchone("SELECT 1")
+    return JSONResponse({"status": "ok"})
+
+
+async def join_session(request: Request) -> Response:
+    body = await json_body(request)
+    raw_code, name = body.get("code"), body.get("name", "")
+    language = body.get("language", i18n.DEFAULT)
+    if not isinstance(raw_code, str):
+        raise ApiError(422, "bad_code", N_("“code” must be the séance's code, as text."))
+    if not isinstance(name, str) or len(" ".join(name.split())) > MAX_NAME:
+        raise ApiError(422, "bad_name", N_("A first name has at most %(limit)s characters."),
+                       limit=MAX_NAME)
+    if language not in i18n.LANGUAGES:
+        raise ApiError(422, "bad_language", N_("Choose a language from the list."))
+    code = codes.normalize_code(raw_code[:40])
+    seance = await q.get_session_by_code(db_of(request), code) if code else None
+    if seance is None:
+        raise ApiError(404, "unknown_session", N_("No séance has this code."))
+    token = security.new_token()
+    participant_id = await q.add_participant(db_of(request), seance.id,
+                                             security.hash_token(token), clean_name(name), language)
+    b: Broadcaster = request.app.state.broadcaster
+    b.answers_changed(seance.id)
+    return JSONResponse({"token": token, "participant_id": participant_id,
+                         "session": {"code": seance.code, "title": seance.title}}, 201)
+
+
+async def get_session_state(request: Request) -> Response:
+    seance = await _seance(request)
+    await _participant_or_facilitator(request, seance)
+    state = await q.get_state(db_of(request), seance.id)
+    assert state is not None  # noqa: S101
+    return JSONResponse(state_json(state))
+
+
+async def submit_answer(request: Request) -> Response:
+    seance = await _seance(request)
+    participant = await _participant(request, seance)
+    question = await _question(request, seance)
+    body = await json_body(request)
+    raw = body.get("choices")
+    if not isinstance(raw, list) or not all(isinstance(c, int) and not isinstance(c, bool)
+                                            for c in raw):
+        raise ApiError(422, "bad_choices", N_("“choices” must be a list of choice ids."))
+    try:
+        choices = validate_answer(question, raw)
+        await q.save_answer(db_of(request), question.id, participant.id, choices)
+    except AnswerError as error:
+        code = "question_closed" if error.status == 409 else "invalid_answer"
+        raise ApiError(error.status, code, error.message, **error.params) from None
+    b: Broadcaster = request.app.state.broadcaster
+    b.answers_changed(seance.id)
+    return JSONResponse({"question_id": question.id, "choices": list(choices)}, 201)
+
+
+async def get_results(request: Request) -> Response:
+    seance = await _seance(request)
+    await _participant_or_facilitator(request, seance)
+    question = await _question(request, seance)
+    return JSONResponse(results_json(await q.results(db_of(request), question)))
+
+
+async def _set_question(request: Request, state: str) -> Response:
+    seance = await _seance(request)
+    await _facilitator(request, seance)
+    question = await _question(request, seance)
+    await q.set_question_state(db_of(request), seance.id, question.id, state)
+    b: Broadcaster = request.app.state.broadcaster
+    b.state_changed(seance)
+    updated = await q.get_question(db_of(request), question.id, seance.id)
+    assert updated is not None  # noqa: S101
+    return JSONResponse(question_json(updated))
+
+
+async def open_question(request: Request) -> Response:
+    return await _set_question(request, "open")
+
+
+async def close_question(request: Request) -> Response:
+    return await _set_question(request, "closed")
+
+
+async def go_to_step(request: Request) -> Response:
+    seance = await _seance(request)
+    await _facilitator(request, seance)
+    body = await json_body(request)
+    position, move = body.get("position"), body.get("move")
+    if isinstance(position, int) and not isinstance(position, bool) and 0 <= position < 10_000:
+        target: int | None = position
+    elif move in ("next", "previous"):
+        target = target_step(seance.current_step, str(move), "")
+    else:
+        raise ApiError(422, "bad_step",
+                       N_("Give “position” (a step number) or “move”: next or previous."))
+    assert target is not None  # noqa: S101
+    await q.go_to_step(db_of(request), seance.id, target)
+    b: Broadcaster = request.app.state.broadcaster
+    b.state_changed(seance)
+    state = await q.get_state(db_of(request), seance.id)
+    assert state is not None  # noqa: S101
+    return JSONResponse(state_json(state))
+
+
+def not_found_json(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    return error_response(request, ApiError(status, "not_found" if status == 404 else "error",
+                                            N_("Not found.") if status == 404 else
+                                            N_("Something went wrong on our side.")))
+
+

@@ -1,0 +1,86 @@
+"""The facilitator's control page: move through the déroulé, open and close questions."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.websockets import WebSocket
+
+from facilitation.broadcast import Broadcaster
+from facilitation.live import topic
+from facilitation.store import queries as q
+from facilitation.views.common import db_of, int_param, pump, seance_for_link
+from facilitation.web import is_htmx, language_of, read_form, render
+
+
+def broadcaster(request: Request | WebSocket) -> Broadcaster:
+    b: Broadcaster = request.app.state.broadcaster
+    return b
+
+
+async def show(request: Request) -> Response:
+    seance, token = await seance_for_link(request, "facilitator")
+    snap = await broadcaster(request).snapshot(seance.id)
+    assert snap is not None  # noqa: S101
+    links = await q.active_links(db_of(request), seance.id)
+    participants = await q.list_participants(db_of(request), seance.id, limit=200)
+    return render(request, "pages/facilitator.html", seance=snap.state.seance, snap=snap,
+                  token=token, links=links, participants=participants)
+
+
+def _back(request: Request, token: str) -> Response:
+    return RedirectResponse(request.url_for("facilitator:show", token=token), 303)
+
+
+async def step(request: Request) -> Response:
+    """Go to a step: `position`, or `move` = next / previous."""
+    seance, token = await seance_for_link(request, "facilitator")
+    form = await read_form(request)
+    target = target_step(seance.current_step, str(form.get("move", "")),
+                         str(form.get("position", "")))
+    if target is None:
+        raise HTTPException(422, "position")
+    await q.go_to_step(db_of(request), seance.id, target)
+    broadcaster(request).state_changed(seance)
+    return _back(request, token)
+
+
+def target_step(current: int, move: str, position: str) -> int | None:
+    """The step a navigation form asks for, or None if it asks for nothing sensible."""
+    if move == "next":
+        return current + 1
+    if move == "previous":
+        return max(current - 1, 0)
+    if position.isdigit() and len(position) < 6:
+        return int(position)
+    return None
+
+
+async def question_state(request: Request) -> Response:
+    seance, token = await seance_for_link(request, "facilitator")
+    await read_form(request)
+    question_id = int_param(request, "question_id")
+    state = "open" if request.path_params["action"] == "open" else "closed"
+    try:
+        await q.set_question_state(db_of(request), seance.id, question_id, state)
+    except LookupError:
+        raise HTTPException(404) from None
+    broadcaster(request).state_changed(seance)
+    if is_htmx(request):
+        return Response(status_code=204)
+    return _back(request, token)
+
+
+async def ws(websocket: WebSocket) -> None:
+    try:
+        seance, _token = await seance_for_link(websocket, "facilitator")
+    except HTTPException:
+        await websocket.close(code=1008)
+        return
+    b = broadcaster(websocket)
+    language = language_of(websocket)
+    snap = await b.snapshot(seance.id)
+    assert snap is not None  # noqa: S101
+    await pump(websocket, b.hub, topic(seance.id, f"facilitator:{language}"),
+               [b.facilitator_fragment(snap, language)])

@@ -1,0 +1,77 @@
+"""The helper (aidant) page: type paper ballot cards into the open question."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from facilitation import security
+from facilitation.broadcast import Broadcaster
+from facilitation.i18n_keys import N_
+from facilitation.polls import AnswerError, validate_answer
+from facilitation.seances import Seance
+from facilitation.store import queries as q
+from facilitation.views.common import db_of, seance_for_link
+from facilitation.web import read_form, render
+
+MAX_CARD = 99_999
+
+
+def card_token_hash(seance: Seance, card: int) -> str:
+    """A paper card is a participant of its own, found again by its number."""
+    return security.hash_token(f"paper:{seance.id}:{card}")
+
+
+async def show(request: Request) -> Response:
+    seance, token = await seance_for_link(request, "helper")
+    return await _page(request, seance, token)
+
+
+async def _page(request: Request, seance: Seance, token: str, status_code: int = 200,
+                **context: Any) -> Response:
+    state = await q.get_state(db_of(request), seance.id)
+    assert state is not None  # noqa: S101
+    presence = await q.presence(db_of(request), seance.id)
+    saved = request.query_params.get("saved", "")
+    return render(request, "pages/helper.html", status_code=status_code, seance=seance,
+                  state=state, token=token, presence=presence,
+                  saved=int(saved) if saved.isdigit() and len(saved) < 7 else None, **context)
+
+
+async def answer(request: Request) -> Response:
+    seance, token = await seance_for_link(request, "helper")
+    form = await read_form(request)
+    db = db_of(request)
+    raw_card = str(form.get("card", "")).strip()
+    correction = form.get("correction") == "1"
+    raw_question = str(form.get("question", ""))
+    question = (await q.get_question(db, int(raw_question), seance.id)
+                if raw_question.isdigit() and len(raw_question) < 12 else None)
+    try:
+        if not raw_card.isdigit() or not 1 <= int(raw_card) <= MAX_CARD:
+            raise AnswerError(N_("A card number is a whole number from 1 to %(limit)s."),
+                              limit=MAX_CARD)
+        card = int(raw_card)
+        if question is None:
+            raise AnswerError(N_("This question is closed: your answer was not recorded."), 409)
+        choices = validate_answer(question, form.getlist("choice"))
+        token_hash = card_token_hash(seance, card)
+        participant = await q.get_participant(db, token_hash)
+        if participant is None:
+            participant_id = await q.add_participant(db, seance.id, token_hash, "", seance.language,
+                                                     channel="paper")
+        else:
+            participant_id = participant.id
+            if not correction and await q.get_answer(db, question.id, participant_id) is not None:
+                raise AnswerError(N_("Card %(card)s was already entered for this question. "
+                                     "Tick “correction” to replace it."), 409, card=card)
+        await q.save_answer(db, question.id, participant_id, choices)
+    except AnswerError as error:
+        return await _page(request, seance, token, status_code=error.status, error=error.message,
+                           error_params=error.params, card=raw_card[:6])
+    b: Broadcaster = request.app.state.broadcaster
+    b.answers_changed(seance.id)
+    target = request.url_for("helper:show", token=token).include_query_params(saved=card)
+    return RedirectResponse(target, 303)

@@ -1,0 +1,177 @@
+"""The organiser's console: démarches, séances, plan import, secret links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from facilitation import plans, security
+from facilitation.i18n_keys import N_
+from facilitation.plans import PlanError, SessionPlan, StepPlan, WorkshopPlan
+from facilitation.store import queries as q
+from facilitation.views.common import db_of, int_param
+from facilitation.web import FieldTooLong, field, read_form, render
+
+SESSION_KEY = "organiser"
+DEFAULT_STEPS = ("welcome", "poll", "proposals", "clustering", "vote", "synthesis", "closing")
+
+
+class LoginRequired(Exception):
+    pass
+
+
+def require_organiser(request: Request) -> int:
+    organiser = request.session.get(SESSION_KEY)
+    if not isinstance(organiser, int):
+        raise LoginRequired
+    return organiser
+
+
+def login_redirect(request: Request, exc: Exception) -> Response:
+    return RedirectResponse(request.url_for("organiser:login"), 303)
+
+
+async def login(request: Request) -> Response:
+    if request.method == "GET":
+        return render(request, "pages/organiser_login.html", username="")
+    form = await read_form(request)
+    username = str(form.get("username", ""))[:100].strip()
+    password = str(form.get("password", ""))[:200]
+    throttle: security.LoginThrottle = request.app.state.login_throttle
+    if throttle.blocked(username):
+        return render(request, "pages/organiser_login.html", status_code=429, username=username,
+                      error=N_("Too many failed attempts. Wait a few minutes, then try again."))
+    found = await q.get_organiser_hash(db_of(request), username)
+    if found is None or not security.check_password(password, found[1]):
+        throttle.failed(username)
+        return render(request, "pages/organiser_login.html", status_code=401, username=username,
+                      error=N_("Wrong name or password."))
+    throttle.succeeded(username)
+    request.session.clear()
+    request.session[SESSION_KEY] = found[0]
+    return RedirectResponse(request.url_for("organiser:home"), 303)
+
+
+async def logout(request: Request) -> Response:
+    await read_form(request)
+    request.session.clear()
+    return RedirectResponse(request.url_for("organiser:login"), 303)
+
+
+async def home(request: Request) -> Response:
+    require_organiser(request)
+    return await _home(request)
+
+
+async def _home(request: Request, status_code: int = 200, **context: Any) -> Response:
+    workshops = await q.list_workshops(db_of(request))
+    plan_files = sorted(p.name for p in request.app.state.settings.sessions_dir.glob("*.toml"))
+    return render(request, "pages/organiser_home.html", status_code=status_code,
+                  workshops=workshops, plan_files=plan_files, **context)
+
+
+async def create_workshop(request: Request) -> Response:
+    require_organiser(request)
+    form = await read_form(request)
+    try:
+        title = field(form, "title", plans.MAX_TITLE)
+        organisation = field(form, "organisation", plans.MAX_TITLE)
+        objectives = field(form, "objectives", plans.MAX_LONG_TEXT)
+    except FieldTooLong as error:
+        return await _home(request, 422, error=N_("“%(field)s” is too long (%(limit)s characters "
+                                                  "at most)."),
+                           error_params={"field": error.name, "limit": error.limit})
+    if not title:
+        return await _home(request, 422, error=N_("Give the démarche a title."))
+    plan = WorkshopPlan(title=title, organisation=organisation, objectives=objectives)
+    workshop_id = await q.create_workshop(db_of(request), plan)
+    return RedirectResponse(request.url_for("organiser:workshop", workshop_id=workshop_id), 303)
+
+
+async def import_plan(request: Request) -> Response:
+    require_organiser(request)
+    form = await read_form(request)
+    upload = form.get("plan")
+    source: bytes | str = ""
+    bundled = str(form.get("bundled", ""))
+    if isinstance(upload, UploadFile) and upload.filename:
+        source = await upload.read(plans.MAX_PLAN_BYTES + 1)
+    elif bundled:
+        names = {p.name: p for p in request.app.state.settings.sessions_dir.glob("*.toml")}
+        if bundled not in names:
+            return await _home(request, 422, error=N_("Choose a plan file to import."))
+        source = names[bundled].read_bytes()
+    if not source:
+        return await _home(request, 422, error=N_("Choose a plan file to import."))
+    try:
+        plan = plans.parse_plan(source)
+    except PlanError as error:
+        return await _home(request, 422, error=error.message, error_params=error.params)
+    workshop_id = await q.create_workshop(db_of(request), plan)
+    return RedirectResponse(request.url_for("organiser:workshop", workshop_id=workshop_id), 303)
+
+
+async def workshop(request: Request) -> Response:
+    require_organiser(request)
+    return await _workshop(request, int_param(request, "workshop_id"))
+
+
+async def _workshop(request: Request, workshop_id: int, status_code: int = 200,
+                    **context: Any) -> Response:
+    db = db_of(request)
+    found = await q.get_workshop(db, workshop_id)
+    if found is None:
+        raise HTTPException(404)
+    sessions = await q.list_sessions(db, workshop_id)
+    links = {s.id: await q.active_links(db, s.id) for s in sessions}
+    return render(request, "pages/organiser_workshop.html", status_code=status_code,
+                  workshop=found, sessions=sessions, links=links,
+                  public_url=request.app.state.settings.public_url, **context)
+
+
+async def create_session(request: Request) -> Response:
+    require_organiser(request)
+    workshop_id = int_param(request, "workshop_id")
+    if await q.get_workshop(db_of(request), workshop_id) is None:
+        raise HTTPException(404)
+    form = await read_form(request)
+    try:
+        title = field(form, "title", plans.MAX_TITLE)
+        place = field(form, "place", plans.MAX_TITLE)
+        objectives = field(form, "objectives", plans.MAX_LONG_TEXT)
+        date = plans.check_date(field(form, "date", 20))
+        time = plans.check_time(field(form, "time", 10))
+    except FieldTooLong as error:
+        return await _workshop(request, workshop_id, 422,
+                               error=N_("“%(field)s” is too long (%(limit)s characters at most)."),
+                               error_params={"field": error.name, "limit": error.limit})
+    except PlanError as error:
+        return await _workshop(request, workshop_id, 422, error=error.message,
+                               error_params=error.params)
+    language = str(form.get("language", "fr-FR"))
+    if not title:
+        return await _workshop(request, workshop_id, 422, error=N_("Give the séance a title."))
+    if language not in plans.LANGUAGES:
+        language = "fr-FR"
+    steps = tuple(StepPlan(kind, "") for kind in DEFAULT_STEPS)
+    plan = SessionPlan(title=title, date=date, time=time, place=place, objectives=objectives,
+                       language=language, steps=steps)
+    await q.create_session(db_of(request), workshop_id, plan)
+    return RedirectResponse(request.url_for("organiser:workshop", workshop_id=workshop_id), 303)
+
+
+async def rotate_link(request: Request) -> Response:
+    require_organiser(request)
+    session_id = int_param(request, "session_id")
+    role = str(request.path_params["role"])
+    seance = await q.get_session(db_of(request), session_id)
+    if seance is None or role not in q.ROLES:
+        raise HTTPException(404)
+    await read_form(request)
+    await q.rotate_link(db_of(request), session_id, role)
+    target = request.url_for("organiser:workshop", workshop_id=seance.workshop_id)
+    return RedirectResponse(str(target) + f"#seance-{session_id}", 303)

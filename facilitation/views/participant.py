@@ -1,0 +1,221 @@
+"""Participant pages: home, join, the one-task panel, answers. Work without JavaScript."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.websockets import WebSocket
+
+from facilitation import codes, i18n, security
+from facilitation.broadcast import Broadcaster, version
+from facilitation.i18n_keys import N_
+from facilitation.live import topic
+from facilitation.polls import AnswerError, Question, validate_answer
+from facilitation.seances import MAX_NAME, Participant, Seance, State, clean_name
+from facilitation.store import queries as q
+from facilitation.views.common import db_of, pump
+from facilitation.web import (
+    BIG_COOKIE,
+    LANG_COOKIE,
+    is_htmx,
+    language_of,
+    read_form,
+    remember_csrf,
+    render,
+    translator,
+)
+
+COOKIE_PREFIX = "eclair_p_"
+YEAR = 365 * 24 * 3600
+
+
+def broadcaster(request: Request | WebSocket) -> Broadcaster:
+    b: Broadcaster = request.app.state.broadcaster
+    return b
+
+
+async def home(request: Request) -> Response:
+    if request.method == "GET":
+        return render(request, "pages/home.html", code="")
+    form = await read_form(request)
+    typed = str(form.get("code", ""))[:40]
+    code = codes.normalize_code(typed)
+    seance = await q.get_session_by_code(db_of(request), code) if code else None
+    if seance is None:
+        return render(request, "pages/home.html", status_code=422, code=typed,
+                      error=N_("No séance has this code. Check the code shown on the screen."))
+    return RedirectResponse(request.url_for("participant:join", code=seance.code), 303)
+
+
+async def _seance(request: Request | WebSocket) -> Seance:
+    code = str(request.path_params["code"])
+    seance = await q.get_session_by_code(db_of(request), code) if len(code) <= 6 else None
+    if seance is None:
+        raise HTTPException(404)
+    return seance
+
+
+async def current_participant(request: Request | WebSocket, seance: Seance) -> Participant | None:
+    token = request.cookies.get(COOKIE_PREFIX + seance.code)
+    if not token or len(token) > 64:
+        return None
+    participant = await q.get_participant(db_of(request), security.hash_token(token))
+    if participant is None or participant.session_id != seance.id:
+        return None
+    return participant
+
+
+async def join(request: Request) -> Response:
+    seance = await _seance(request)
+    if await current_participant(request, seance) is not None:
+        return RedirectResponse(request.url_for("participant:show", code=seance.code), 303)
+    if request.method == "GET":
+        return render(request, "pages/join.html", seance=seance, name="",
+                      chosen=language_of(request))
+    form = await read_form(request)
+    language = str(form.get("language", ""))
+    raw_name = str(form.get("name", ""))
+    error = None
+    if language not in i18n.LANGUAGES:
+        error = N_("Choose a language from the list.")
+    elif len(" ".join(raw_name.split())) > MAX_NAME:
+        error = N_("A first name has at most %(limit)s characters.")
+    if error:
+        return render(request, "pages/join.html", status_code=422, seance=seance,
+                      name=raw_name[:MAX_NAME], chosen=language_of(request, language),
+                      error=error, limit=MAX_NAME)
+    token = security.new_token()
+    await q.add_participant(db_of(request), seance.id, security.hash_token(token),
+                            clean_name(raw_name), language)
+    broadcaster(request).answers_changed(seance.id)
+    response = RedirectResponse(request.url_for("participant:show", code=seance.code), 303)
+    secure = request.app.state.settings.secure_cookies
+    response.set_cookie(COOKIE_PREFIX + seance.code, token, max_age=YEAR // 12, httponly=True,
+                        samesite="lax", secure=secure)
+    response.set_cookie(LANG_COOKIE, language, max_age=YEAR, samesite="lax", secure=secure)
+    return response
+
+
+@dataclass(frozen=True)
+class Panel:
+    """What one participant's screen shows now."""
+
+    kind: str  # "question", "thanks" or "waiting"
+    question: Question | None = None
+    chosen: tuple[int, ...] = ()
+    answered: tuple[Question, ...] = ()
+
+
+async def panel_for(request: Request, state: State, participant: Participant,
+                    edit: int | None = None) -> Panel:
+    db = db_of(request)
+    answered: list[Question] = []
+    for question in state.open_questions:
+        chosen = await q.get_answer(db, question.id, participant.id)
+        if question.id == edit:
+            return Panel("question", question, chosen or ())
+        if chosen is None:
+            return Panel("question", question)
+        answered.append(question)
+    if answered:
+        return Panel("thanks", answered=tuple(answered))
+    return Panel("waiting")
+
+
+def _edit_param(request: Request) -> int | None:
+    raw = request.query_params.get("edit", "")
+    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+async def show(request: Request) -> Response:
+    seance = await _seance(request)
+    participant = await current_participant(request, seance)
+    if participant is None:
+        return RedirectResponse(request.url_for("participant:join", code=seance.code), 303)
+    state = await q.get_state(db_of(request), seance.id)
+    assert state is not None  # noqa: S101 - the séance exists
+    panel = await panel_for(request, state, participant, _edit_param(request))
+    template = "partials/participant_panel.html" if is_htmx(request) else "pages/participant.html"
+    return render(request, template, seance=seance, state=state, panel=panel,
+                  participant=participant, version=version(state))
+
+
+async def answer(request: Request) -> Response:
+    seance = await _seance(request)
+    participant = await current_participant(request, seance)
+    if participant is None:
+        return RedirectResponse(request.url_for("participant:join", code=seance.code), 303)
+    form = await read_form(request)
+    db = db_of(request)
+    state = await q.get_state(db, seance.id)
+    assert state is not None  # noqa: S101
+    question = await _question_of_form(request, form, seance)
+    try:
+        if question is None:
+            raise AnswerError(N_("This question is closed: your answer was not recorded."), 409)
+        choices = validate_answer(question, form.getlist("choice"))
+        await q.save_answer(db, question.id, participant.id, choices)
+    except AnswerError as error:
+        state = await q.get_state(db, seance.id)
+        assert state is not None  # noqa: S101
+        if question is not None and question.is_open and error.status != 409:
+            panel = Panel("question", question, ())
+        else:
+            panel = await panel_for(request, state, participant)
+        template = ("partials/participant_panel.html" if is_htmx(request)
+                    else "pages/participant.html")
+        return render(request, template, status_code=error.status, seance=seance, state=state,
+                      panel=panel, participant=participant, version=version(state),
+                      error=error.message, error_params=error.params)
+    broadcaster(request).answers_changed(seance.id)
+    if is_htmx(request):
+        state = await q.get_state(db, seance.id)
+        assert state is not None  # noqa: S101
+        panel = await panel_for(request, state, participant)
+        return render(request, "partials/participant_panel.html", seance=seance, state=state,
+                      panel=panel, participant=participant, version=version(state), saved=True)
+    target = request.url_for("participant:show", code=seance.code).include_query_params(saved=1)
+    return RedirectResponse(target, 303)
+
+
+async def _question_of_form(request: Request, form: FormData, seance: Seance) -> Question | None:
+    raw = str(form.get("question", ""))
+    if not raw.isdigit() or len(raw) > 12:
+        return None
+    return await q.get_question(db_of(request), int(raw), seance.id)
+
+
+async def prefs(request: Request) -> Response:
+    """Language and text size, kept in cookies; works as a plain link."""
+    target = security.safe_next(request.query_params.get("next"))
+    response = RedirectResponse(target, 303)
+    secure = request.app.state.settings.secure_cookies
+    language = request.query_params.get("lang")
+    if language in i18n.LANGUAGES:
+        response.set_cookie(LANG_COOKIE, language, max_age=YEAR, samesite="lax", secure=secure)
+    big = request.query_params.get("big")
+    if big in ("0", "1"):
+        response.set_cookie(BIG_COOKIE, big, max_age=YEAR, samesite="lax", secure=secure)
+    remember_csrf(request, response)
+    return response
+
+
+async def ws(websocket: WebSocket) -> None:
+    seance = await q.get_session_by_code(db_of(websocket), str(websocket.path_params["code"]))
+    if seance is None or await current_participant(websocket, seance) is None:
+        await websocket.close(code=1008)
+        return
+    state = await q.get_state(db_of(websocket), seance.id)
+    assert state is not None  # noqa: S101
+    b = broadcaster(websocket)
+    # Catch up at once if the page is older than the séance's state (after a reconnect).
+    first = [] if websocket.query_params.get("v") == version(state) else [
+        b.sync_fragment(seance)]
+    await pump(websocket, b.hub, topic(seance.id, "participant"), first)
+
+
+__all__ = ["home", "join", "show", "answer", "prefs", "ws", "translator"]

@@ -1,0 +1,54 @@
+"""The projector: what the room sees, one thing at a time, huge."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from facilitation import i18n
+from facilitation.broadcast import Broadcaster
+from facilitation.live import topic
+from facilitation.store import queries as q
+from facilitation.views.common import db_of, pump, seance_for_link
+from facilitation.views.facilitator import target_step
+from facilitation.web import read_form, render
+
+
+def broadcaster(request: Request | WebSocket) -> Broadcaster:
+    b: Broadcaster = request.app.state.broadcaster
+    return b
+
+
+async def show(request: Request) -> Response:
+    seance, token = await seance_for_link(request, "screen")
+    snap = await broadcaster(request).snapshot(seance.id)
+    assert snap is not None  # noqa: S101
+    language = seance.language if seance.language in i18n.LANGUAGES else i18n.DEFAULT
+    return render(request, "pages/screen.html", tr=i18n.Translator(language), snap=snap,
+                  seance=seance, token=token)
+
+
+async def step(request: Request) -> Response:
+    """Next / previous step from the projector's keyboard (a presenter clicker)."""
+    seance, _token = await seance_for_link(request, "screen")
+    form = await read_form(request)
+    target = target_step(seance.current_step, str(form.get("move", "")), "")
+    if target is None:
+        raise HTTPException(422, "move")
+    await q.go_to_step(db_of(request), seance.id, target)
+    broadcaster(request).state_changed(seance)
+    return Response(status_code=204)
+
+
+async def ws(websocket: WebSocket) -> None:
+    try:
+        seance, _token = await seance_for_link(websocket, "screen")
+    except HTTPException:
+        await websocket.close(code=1008)
+        return
+    b = broadcaster(websocket)
+    snap = await b.snapshot(seance.id)
+    assert snap is not None  # noqa: S101
+    await pump(websocket, b.hub, topic(seance.id, "screen"), [b.screen_fragment(snap)])

@@ -1,0 +1,130 @@
+"""What every view shares: the template environment, locale and CSRF of a request."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import jinja2
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import HTMLResponse, Response
+
+from facilitation import i18n, security
+from facilitation.seances import CHANNEL_LABELS, STEP_LABELS
+
+LANG_COOKIE = "eclair_lang"
+BIG_COOKIE = "eclair_big"
+MAX_FORM_FIELDS = 100
+MAX_FIELD_BYTES = 64 * 1024
+
+
+def make_environment(templates_dir: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir),
+        autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        enable_async=False,
+    )
+    env.newstyle_gettext = True  # type: ignore[attr-defined]
+    env.globals["STEP_LABELS"] = STEP_LABELS
+    env.globals["CHANNEL_LABELS"] = CHANNEL_LABELS
+    env.globals["NATIVE_NAMES"] = i18n.NATIVE_NAMES
+    env.globals["LANGUAGES"] = i18n.LANGUAGES
+    return env
+
+
+def language_of(conn: HTTPConnection, *preferred: str | None) -> str:
+    """The request's language: an explicit choice, then the cookie, then the browser's."""
+    return i18n.negotiate(
+        [*preferred, conn.cookies.get(LANG_COOKIE)], conn.headers.get("accept-language", "")
+    )
+
+
+def translator(conn: HTTPConnection, *preferred: str | None) -> i18n.Translator:
+    return i18n.Translator(language_of(conn, *preferred))
+
+
+def csrf_token(request: HTTPConnection) -> str:
+    """The CSRF token for this browser; a new one is set as a cookie by `render` if missing."""
+    token = request.cookies.get(security.CSRF_COOKIE) or request.scope.get("eclair.csrf")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.scope["eclair.csrf"] = token
+    return str(token)
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def path_for(app: Any) -> Any:
+    """`url_for` for templates: site-relative paths, so links work behind any host name."""
+
+    def url_for(name: str, **params: Any) -> str:
+        return str(app.url_path_for(name, **params))
+
+    return url_for
+
+
+def render_string(env: jinja2.Environment, template: str, tr: i18n.Translator,
+                  **context: Any) -> str:
+    """Render a template (a page or a fragment) in one language, without a request."""
+    return env.get_template(template).render(**tr.jinja_callables(), tr=tr, **context)
+
+
+def render(request: Request, template: str, status_code: int = 200,
+           tr: i18n.Translator | None = None, **context: Any) -> HTMLResponse:
+    env: jinja2.Environment = request.app.state.templates
+    tr = tr or translator(request)
+    token = csrf_token(request)
+    html = render_string(
+        env, template, tr, request=request, csrf=token, url_for=path_for(request.app),
+        big=request.cookies.get(BIG_COOKIE) == "1", **context,
+    )
+    response = HTMLResponse(html, status_code=status_code)
+    remember_csrf(request, response)
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def remember_csrf(request: HTTPConnection, response: Response) -> None:
+    if request.cookies.get(security.CSRF_COOKIE) is None and "eclair.csrf" in request.scope:
+        response.set_cookie(security.CSRF_COOKIE, request.scope["eclair.csrf"], httponly=True,
+                            samesite="lax", secure=request.app.state.settings.secure_cookies)
+
+
+async def read_form(request: Request) -> FormData:
+    """Parse a posted form, refusing it (403) unless it carries this browser's CSRF token."""
+    try:
+        form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS,
+                                  max_part_size=MAX_FIELD_BYTES * 4)
+    except HTTPException:
+        raise
+    except Exception:  # noqa: BLE001 - a malformed body is the sender's error
+        raise HTTPException(400) from None
+    sent = form.get(security.CSRF_FIELD) or request.headers.get(security.CSRF_HEADER)
+    if not security.csrf_ok(request.cookies.get(security.CSRF_COOKIE),
+                            sent if isinstance(sent, str) else None):
+        raise HTTPException(403, "csrf")
+    return form
+
+
+def field(form: FormData, name: str, limit: int = 1000) -> str:
+    """A text field, trimmed; over-long values are refused rather than silently cut."""
+    value = form.get(name, "")
+    if not isinstance(value, str):
+        return ""
+    if len(value) > limit:
+        raise FieldTooLong(name, limit)
+    return value.strip()
+
+
+class FieldTooLong(ValueError):
+    def __init__(self, name: str, limit: int) -> None:
+        super().__init__(name)
+        self.name = name
+        self.limit = limit

@@ -1,0 +1,19 @@
+// Projector keyboard: arrows, space and PageUp/PageDown (presenter clickers) move steps.
+(function () {
+  "use strict";
+  var body = document.body;
+  var url = body.getAttribute("data-step-url");
+  var token = body.getAttribute("data-csrf");
+  if (!url) { return; }
+  var next = { ArrowRight: "next", ArrowDown: "next", PageDown: "next", " ": "next",
+               ArrowLeft: "previous", ArrowUp: "previous", PageUp: "previous" };
+  document.addEventListener("keydown", function (event) {
+    var move = next[event.key];
+    if (!move || event.altKey || event.ctrlKey || event.metaKey) { return; }
+    event.preventDefault();
+    var form = new FormData();
+    form.append("move", move);
+    fetch(url, { method: "POST", body: form, credentials: "same-origin",
+                 headers: { "X-CSRF-Token": token } });
+  });
+})();
