@@ -1,0 +1,147 @@
+"""axe-core on every page of a séance, in French and English; the phone's weight budget."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from tests.browser.conftest import PHONE
+
+AXE = Axe()
+BUDGET = 30 * 1024  # PRODUCT.md: first load of a participant page, all transferred bytes
+
+EN_PLAN = """
+[workshop]
+title = "Digital access in the neighbourhood"
+[[sessions]]
+title = "Session in English"
+language = "en"
+[[sessions.steps]]
+kind = "welcome"
+title = "Welcome"
+[[sessions.steps]]
+kind = "poll"
+title = "Flash poll"
+[[sessions.steps.questions]]
+kind = "multiple"
+max = 2
+text = "What gets in the way most?"
+choices = ["Cost of devices", "Cost of data", "Confidence", "Jargon"]
+"""
+
+
+def check(page, label: str) -> None:
+    results = AXE.run(page)
+    assert results.violations_count == 0, f"{label}:\n{results.generate_report()}"
+
+
+def pages_of_a_seance(browser, server, locale: str, tmp_path) -> list[str]:
+    """Visit every page a séance has, in `locale`, running axe on each. Returns labels."""
+    seen = []
+    lang = "fr" if locale.startswith("fr") else "en"
+    ctx = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+
+    def visit(label: str) -> None:
+        page.wait_for_load_state("load")
+        assert page.locator("html").get_attribute("lang").startswith(lang) or \
+            label.startswith("screen"), label
+        check(page, f"{label} [{locale}]")
+        seen.append(label)
+
+    # Organiser: login, home (import an English plan), démarche.
+    page.goto(server.urls["organiser"])
+    visit("organiser login")
+    page.locator("#username").fill("demo")
+    page.locator("#password").fill("wrong password")
+    page.locator("form.card button[type=submit]").click()
+    visit("organiser login error")
+    page.locator("#password").fill(server.password)
+    page.locator("form.card button[type=submit]").click()
+    visit("organiser home")
+    plan = tmp_path / f"en-{locale}.toml"
+    plan.write_text(EN_PLAN)
+    page.locator("#plan").set_input_files(str(plan))
+    page.locator("form[enctype] button[type=submit]").click()
+    visit("organiser workshop")
+    en_screen = re.search(r"(/screen/[\w-]+)", page.locator("#main").inner_text()).group(1)
+
+    # Facilitator and helper with a question open.
+    page.goto(server.urls["facilitator"])
+    visit("facilitator")
+    page.locator("form:has(input[value=next]) button").click()
+    page.locator(".questions form button").first.click()
+    visit("facilitator with open question")
+    page.goto(server.urls["helper"])
+    visit("helper")
+    page.locator("form.card input[name=card]").first.fill("abc")
+    page.locator("form.card button.primary").first.click()
+    visit("helper error")
+
+    # Projectors: the demo (French) and the imported English séance.
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(server.urls["screen"])
+    visit("screen question")
+    page.goto(server.base + en_screen)
+    visit("screen welcome (en séance)")
+    page.goto(server.base + "/nope")
+    visit("error 404")
+    ctx.close()
+
+    # Participant pages on a phone.
+    phone_ctx = browser.new_context(**{**PHONE, "locale": locale})
+    phone = phone_ctx.new_page()
+    page = phone
+    phone.goto(server.base + "/")
+    visit("home")
+    phone.locator("#code").fill("ZZZZ")
+    phone.locator("button[type=submit]").click()
+    visit("home error")
+    phone.goto(server.urls["join"])
+    visit("join")
+    phone.locator("button[type=submit]").click()
+    visit("participant question")
+    phone.locator("button.primary").click()
+    visit("participant error")
+    phone.locator("label.choice").first.click()
+    phone.locator("button.primary").click()
+    phone.locator(".done").wait_for()
+    visit("participant thanks")
+    phone.goto(f"{server.base}/prefs?big=1&next=/s/{server.code}")
+    assert "big" in phone.locator("body").get_attribute("class")
+    visit("participant, larger text")
+    phone_ctx.close()
+    return seen
+
+
+@pytest.mark.parametrize("locale", ["fr-FR", "en"])
+def test_every_page_has_no_axe_violations(browser, server, locale, tmp_path):
+    seen = pages_of_a_seance(browser, server, locale, tmp_path)
+    assert len(seen) == 18
+
+
+def test_participant_first_load_fits_the_budget(browser, server):
+    ctx = browser.new_context(**PHONE)
+    page = ctx.new_page()
+    page.goto(server.urls["join"])
+    page.locator("button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+    ctx.close()
+
+    # A fresh phone: the first load of its séance page, every byte on the wire.
+    ctx = browser.new_context(**PHONE)
+    page = ctx.new_page()
+    page.goto(server.urls["join"])
+    page.locator("button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+    sizes = []
+    page.on("requestfinished", lambda request: sizes.append(
+        (request.url, request.sizes()["responseBodySize"] + request.sizes()["responseHeadersSize"])))
+    page.reload()
+    page.wait_for_load_state("networkidle")
+    ctx.close()
+    total = sum(size for _url, size in sizes)
+    assert any("htmx" in url for url, _ in sizes), sizes
+    assert total <= BUDGET, (total, sizes)
