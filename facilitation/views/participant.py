@@ -71,12 +71,12 @@ async def current_participant(request: Request | WebSocket, seance: Seance) -> P
 
 async def join(request: Request) -> Response:
     seance = await _seance(request)
+    form = await read_form(request) if request.method == "POST" else None
     if await current_participant(request, seance) is not None:
         return RedirectResponse(request.url_for("participant:show", code=seance.code), 303)
-    if request.method == "GET":
+    if form is None:
         return render(request, "pages/join.html", seance=seance, name="",
                       chosen=language_of(request))
-    form = await read_form(request)
     language = str(form.get("language", ""))
     raw_name = str(form.get("name", ""))
     error = None
