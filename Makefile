@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: install run demo test check bench browser-deps catalogues clean
+.PHONY: install run demo test check bench browser-deps catalogues catalogues-update clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ check: install
 
 test: install browser-deps check
 	ECLAIR_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -p no:cacheprovider
+
+catalogues-update: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 --no-location --sort-output -o facilitation/locales/messages.pot facilitation templates
+	$(BIN)/pybabel update -i facilitation/locales/messages.pot -d facilitation/locales -D messages --no-fuzzy-matching
 
 bench: install
 	$(BIN)/python bench/load.py $(ARGS)

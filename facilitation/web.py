@@ -109,6 +109,7 @@ async def read_form(request: Request) -> FormData:
     sent = form.get(security.CSRF_FIELD) or request.headers.get(security.CSRF_HEADER)
     if not security.csrf_ok(request.cookies.get(security.CSRF_COOKIE),
                             sent if isinstance(sent, str) else None):
+        await form.close()
         raise HTTPException(403, "csrf")
     return form
 

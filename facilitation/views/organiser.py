@@ -105,6 +105,7 @@ async def import_plan(request: Request) -> Response:
         if bundled not in names:
             return await _home(request, 422, error=N_("Choose a plan file to import."))
         source = names[bundled].read_bytes()
+    await form.close()  # uploaded files are spooled to temporary files
     if not source:
         return await _home(request, 422, error=N_("Choose a plan file to import."))
     try:

@@ -1,0 +1,151 @@
+"""Bad input to every form: a clear message in the person's language, nothing stored."""
+
+import pytest
+
+from facilitation.store import queries as q
+from tests.conftest import csrf_of
+
+
+def test_home_with_an_unknown_code(client):
+    token = csrf_of(client.get("/").text)
+    for typed in ("ZZZZZ", "", "x" * 5000, "<script>"):
+        r = client.post("/", data={"csrf": token, "code": typed})
+        assert r.status_code == 422
+        assert "Aucune séance n'a ce code" in r.text
+        assert "<script>" not in r.text.split("<main", 1)[1]
+
+
+def test_home_in_english(client):
+    token = csrf_of(client.get("/").text)
+    r = client.post("/", data={"csrf": token, "code": "ZZZZZ"},
+                    headers={"accept-language": "en-GB,en;q=0.8"})
+    assert "No séance has this code" in r.text and 'lang="en"' in r.text
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"language": "de"}, "Choisissez une langue"),
+    ({"language": "fr-FR", "name": "n" * 41}, "40 caractères au plus"),
+    ({"language": ["fr-FR", "en"][0], "name": "x" * 100_000}, "40 caractères au plus"),
+])
+def test_join_refuses_bad_input(seance, client, data, message):
+    token = csrf_of(client.get(f"/j/{seance.code}").text)
+    r = client.post(f"/j/{seance.code}", data={"csrf": token, **data})
+    assert r.status_code == 422 and message in r.text
+    assert seance.participants() == 0
+
+
+def test_join_an_unknown_seance(client):
+    assert client.get("/j/ZZZZZ").status_code == 404
+    assert "Page introuvable" in client.get("/j/ZZZZZ").text
+
+
+def test_participant_answer_errors(seance, client):
+    seance.join()
+    token = client.cookies.get("eclair_csrf")
+    q0 = seance.questions[0]
+    # Nothing open yet.
+    r = client.post(f"/s/{seance.code}/answer", data={"csrf": token, "question": q0["id"],
+                                                      "choice": q0["choices"][0]})
+    assert r.status_code == 409 and "fermée" in r.text
+    seance.open(0)
+    for data in ({}, {"choice": "abc"}, {"choice": "999999"},
+                 {"choice": [str(q0["choices"][0]), str(q0["choices"][1])]}):
+        r = client.post(f"/s/{seance.code}/answer",
+                        data={"csrf": token, "question": q0["id"], **data})
+        assert r.status_code == 422, data
+        assert 'role="alert"' in r.text
+    for question in ("", "abc", "999999", "9" * 40):
+        r = client.post(f"/s/{seance.code}/answer", data={"csrf": token, "question": question,
+                                                          "choice": q0["choices"][0]})
+        assert r.status_code == 409
+    assert seance.answers() == 0
+    r = client.post(f"/s/{seance.code}/answer", data={"csrf": token, "question": q0["id"],
+                                                      "choice": q0["choices"][2]})
+    assert r.status_code == 200 and "Merci, votre réponse est enregistrée" in r.text
+    assert seance.answers() == 1
+
+
+def test_htmx_answer_returns_only_the_panel(seance, client):
+    seance.join()
+    seance.open(0)
+    token = csrf_of(client.get(f"/s/{seance.code}").text)
+    q0 = seance.questions[0]
+    r = client.post(f"/s/{seance.code}/answer", data={"question": q0["id"],
+                    "choice": q0["choices"][0]}, headers={"hx-request": "true",
+                                                          "x-csrf-token": token})
+    assert r.status_code == 200 and r.text.lstrip().startswith('<div id="panel"')
+    assert "Merci" in r.text
+
+
+def test_multiple_choice_limit_on_the_page(seance, client):
+    seance.join()
+    seance.open(1)
+    token = csrf_of(client.get(f"/s/{seance.code}").text)
+    q1 = seance.questions[1]
+    r = client.post(f"/s/{seance.code}/answer", data={
+        "csrf": token, "question": q1["id"], "choice": [str(c) for c in q1["choices"][:4]]})
+    assert r.status_code == 422 and "Choisissez 3 réponses au plus" in r.text
+    assert seance.answers() == 0
+
+
+def test_organiser_forms_refuse_bad_input(seance, organiser):
+    c = organiser
+    token = csrf_of(c.get("/organiser").text)
+    before = seance.call(q.list_workshops)
+    r = c.post("/organiser/workshops", data={"csrf": token, "title": ""})
+    assert r.status_code == 422 and "Donnez un titre" in r.text
+    r = c.post("/organiser/workshops", data={"csrf": token, "title": "t" * 201})
+    assert r.status_code == 422 and "trop long" in r.text
+    r = c.post("/organiser/import", data={"csrf": token},
+               files={"plan": ("p.toml", b"[workshop]\ntitle = 'x'\n", "text/plain")})
+    assert r.status_code == 422 and "[[sessions]]" in r.text
+    r = c.post("/organiser/import", data={"csrf": token, "bundled": "../../etc/passwd"})
+    assert r.status_code == 422
+    r = c.post("/organiser/import", data={"csrf": token},
+               files={"plan": ("p.toml", b"\xff" * 1000, "text/plain")})
+    assert r.status_code == 422 and "UTF-8" in r.text
+    assert seance.call(q.list_workshops) == before
+    for data, message in (({"title": "S", "date": "demain"}, "n'est pas une date"),
+                          ({"title": "S", "time": "25:99"}, "n'est pas une heure"),
+                          ({"title": ""}, "Donnez un titre à la séance")):
+        r = c.post("/organiser/workshops/1/sessions", data={"csrf": token, **data})
+        assert r.status_code == 422 and message in r.text, data
+    assert len(seance.call(q.list_sessions, 1)) == 2
+    assert c.get("/organiser/workshops/999").status_code == 404
+    assert c.get("/organiser/workshops/abc").status_code == 404
+
+
+def test_organiser_creates_a_demarche_and_a_seance(organiser):
+    c = organiser
+    token = csrf_of(c.get("/organiser").text)
+    r = c.post("/organiser/workshops", data={"csrf": token, "title": "Quartier nord"})
+    assert r.status_code == 200 and "Quartier nord" in r.text
+    r = c.post(r.url.path + "/sessions", data={"csrf": token, "title": "Première",
+                                               "date": "2027-02-01", "time": "18:00",
+                                               "place": "Salle B"})
+    assert "1. Première" in r.text and "lundi 1 février 2027" in r.text
+    assert r.text.count("/f/") == 1 and r.text.count("/h/") == 1
+
+
+def test_helper_enters_paper_cards(seance, client):
+    seance.open(0)
+    page = client.get(f"/h/{seance.links['helper']}")
+    token = csrf_of(page.text)
+    q0 = seance.questions[0]
+    url = f"/h/{seance.links['helper']}/answer"
+    for card in ("abc", "0", "100000", ""):
+        r = client.post(url, data={"csrf": token, "card": card, "question": q0["id"],
+                                   "choice": q0["choices"][0]})
+        assert r.status_code == 422 and "numéro de bulletin" in r.text
+    r = client.post(url, data={"csrf": token, "card": "12", "question": q0["id"],
+                               "choice": q0["choices"][0]})
+    assert "Bulletin 12 enregistré" in r.text
+    r = client.post(url, data={"csrf": token, "card": "12", "question": q0["id"],
+                               "choice": q0["choices"][1]})
+    assert r.status_code == 409 and "déjà saisi" in r.text
+    r = client.post(url, data={"csrf": token, "card": "12", "correction": "1",
+                               "question": q0["id"], "choice": q0["choices"][1]})
+    assert "Bulletin 12 enregistré" in r.text
+    results = seance.call(q.results, seance.call(q.get_question, q0["id"], seance.id))
+    assert results.n == 1 and results.bars[1].count == 1
+    assert seance.call(q.presence, seance.id).by_channel == {"paper": 1}
