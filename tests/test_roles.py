@@ -6,7 +6,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from facilitation.store import queries as q
-from tests.conftest import Seance, csrf_of
+from tests.conftest import csrf_of
 
 
 def test_each_secret_link_opens_only_its_own_page(seance):

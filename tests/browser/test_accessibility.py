@@ -137,8 +137,12 @@ def test_participant_first_load_fits_the_budget(browser, server):
     page.locator("button[type=submit]").click()
     page.wait_for_load_state("networkidle")
     sizes = []
-    page.on("requestfinished", lambda request: sizes.append(
-        (request.url, request.sizes()["responseBodySize"] + request.sizes()["responseHeadersSize"])))
+
+    def record(request) -> None:
+        size = request.sizes()
+        sizes.append((request.url, size["responseBodySize"] + size["responseHeadersSize"]))
+
+    page.on("requestfinished", record)
     page.reload()
     page.wait_for_load_state("networkidle")
     ctx.close()
