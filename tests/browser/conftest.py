@@ -25,7 +25,9 @@ def _require_browser() -> None:
         pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in this thread while it
+# is open, which would break asyncio.run() in the tests that come after.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     _require_browser()
     from playwright.sync_api import sync_playwright
