@@ -10,10 +10,16 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from facilitation.broadcast import Broadcaster
 from facilitation.live import Hub
 from facilitation.seances import Seance
 from facilitation.store import Database
 from facilitation.store import queries as q
+
+
+def broadcaster(conn: HTTPConnection) -> Broadcaster:
+    b: Broadcaster = conn.app.state.broadcaster
+    return b
 
 
 def db_of(conn: HTTPConnection) -> Database:

@@ -7,16 +7,10 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.websockets import WebSocket
 
-from facilitation.broadcast import Broadcaster
 from facilitation.live import topic
 from facilitation.store import queries as q
-from facilitation.views.common import db_of, int_param, pump, seance_for_link
+from facilitation.views.common import broadcaster, db_of, int_param, pump, seance_for_link
 from facilitation.web import is_htmx, language_of, read_form, render
-
-
-def broadcaster(request: Request | WebSocket) -> Broadcaster:
-    b: Broadcaster = request.app.state.broadcaster
-    return b
 
 
 async def show(request: Request) -> Response:

@@ -11,13 +11,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.websockets import WebSocket
 
 from facilitation import codes, i18n, security
-from facilitation.broadcast import Broadcaster, version
+from facilitation.broadcast import version
 from facilitation.i18n_keys import N_
 from facilitation.live import topic
 from facilitation.polls import AnswerError, Question, validate_answer
 from facilitation.seances import MAX_NAME, Participant, Seance, State, clean_name
 from facilitation.store import queries as q
-from facilitation.views.common import db_of, pump
+from facilitation.views.common import broadcaster, db_of, pump
 from facilitation.web import (
     BIG_COOKIE,
     LANG_COOKIE,
@@ -31,11 +31,6 @@ from facilitation.web import (
 
 COOKIE_PREFIX = "eclair_p_"
 YEAR = 365 * 24 * 3600
-
-
-def broadcaster(request: Request | WebSocket) -> Broadcaster:
-    b: Broadcaster = request.app.state.broadcaster
-    return b
 
 
 async def home(request: Request) -> Response:
@@ -151,8 +146,6 @@ async def answer(request: Request) -> Response:
         return RedirectResponse(request.url_for("participant:join", code=seance.code), 303)
     form = await read_form(request)
     db = db_of(request)
-    state = await q.get_state(db, seance.id)
-    assert state is not None  # noqa: S101
     question = await _question_of_form(request, form, seance)
     try:
         if question is None:

@@ -8,17 +8,11 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from facilitation import i18n
-from facilitation.broadcast import Broadcaster
 from facilitation.live import topic
 from facilitation.store import queries as q
-from facilitation.views.common import db_of, pump, seance_for_link
+from facilitation.views.common import broadcaster, db_of, pump, seance_for_link
 from facilitation.views.facilitator import target_step
 from facilitation.web import read_form, render
-
-
-def broadcaster(request: Request | WebSocket) -> Broadcaster:
-    b: Broadcaster = request.app.state.broadcaster
-    return b
 
 
 async def show(request: Request) -> Response:
