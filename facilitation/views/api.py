@@ -10,12 +10,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from facilitation import codes, i18n, openapi, security
-from facilitation.broadcast import Broadcaster
 from facilitation.i18n_keys import N_
 from facilitation.polls import AnswerError, Question, Results, validate_answer
 from facilitation.seances import MAX_NAME, Participant, Seance, State, clean_name
 from facilitation.store import queries as q
-from facilitation.views.common import db_of
+from facilitation.views.common import broadcaster, db_of
 from facilitation.views.facilitator import target_step
 from facilitation.web import language_of
 
@@ -165,8 +164,7 @@ async def join_session(request: Request) -> Response:
     token = security.new_token()
     participant_id = await q.add_participant(db_of(request), seance.id,
                                              security.hash_token(token), clean_name(name), language)
-    b: Broadcaster = request.app.state.broadcaster
-    b.answers_changed(seance.id)
+    broadcaster(request).answers_changed(seance.id)
     return JSONResponse({"token": token, "participant_id": participant_id,
                          "session": {"code": seance.code, "title": seance.title}}, 201)
 
@@ -194,8 +192,7 @@ async def submit_answer(request: Request) -> Response:
     except AnswerError as error:
         code = "question_closed" if error.status == 409 else "invalid_answer"
         raise ApiError(error.status, code, error.message, **error.params) from None
-    b: Broadcaster = request.app.state.broadcaster
-    b.answers_changed(seance.id)
+    broadcaster(request).answers_changed(seance.id)
     return JSONResponse({"question_id": question.id, "choices": list(choices)}, 201)
 
 
@@ -211,8 +208,7 @@ async def _set_question(request: Request, state: str) -> Response:
     await _facilitator(request, seance)
     question = await _question(request, seance)
     await q.set_question_state(db_of(request), seance.id, question.id, state)
-    b: Broadcaster = request.app.state.broadcaster
-    b.state_changed(seance)
+    broadcaster(request).state_changed(seance)
     updated = await q.get_question(db_of(request), question.id, seance.id)
     assert updated is not None  # noqa: S101
     return JSONResponse(question_json(updated))
@@ -240,8 +236,7 @@ async def go_to_step(request: Request) -> Response:
                        N_("Give “position” (a step number) or “move”: next or previous."))
     assert target is not None  # noqa: S101
     await q.go_to_step(db_of(request), seance.id, target)
-    b: Broadcaster = request.app.state.broadcaster
-    b.state_changed(seance)
+    broadcaster(request).state_changed(seance)
     state = await q.get_state(db_of(request), seance.id)
     assert state is not None  # noqa: S101
     return JSONResponse(state_json(state))

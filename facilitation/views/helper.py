@@ -8,12 +8,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from facilitation import security
-from facilitation.broadcast import Broadcaster
 from facilitation.i18n_keys import N_
 from facilitation.polls import AnswerError, validate_answer
 from facilitation.seances import Seance
 from facilitation.store import queries as q
-from facilitation.views.common import db_of, seance_for_link
+from facilitation.views.common import broadcaster, db_of, seance_for_link
 from facilitation.web import read_form, render
 
 MAX_CARD = 99_999
@@ -71,7 +70,6 @@ async def answer(request: Request) -> Response:
     except AnswerError as error:
         return await _page(request, seance, token, status_code=error.status, error=error.message,
                            error_params=error.params, card=raw_card[:6])
-    b: Broadcaster = request.app.state.broadcaster
-    b.answers_changed(seance.id)
+    broadcaster(request).answers_changed(seance.id)
     target = request.url_for("helper:show", token=token).include_query_params(saved=card)
     return RedirectResponse(target, 303)
