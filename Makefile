@@ -39,7 +39,7 @@ test: install browser-deps check
 	ECLAIR_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -p no:cacheprovider
 
 catalogues-update: install
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 --no-location --sort-output -o facilitation/locales/messages.pot facilitation templates
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 --no-location --sort-output --ignore-dirs=".* _* .venv tests bench" -o facilitation/locales/messages.pot .
 	$(BIN)/pybabel update -i facilitation/locales/messages.pot -d facilitation/locales -D messages --no-fuzzy-matching
 
 bench: install

@@ -43,6 +43,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
               name="organiser:workshop"),
         Route("/organiser/workshops/{workshop_id}/sessions", organiser.create_session,
               methods=POST, name="organiser:create_session"),
+        Route("/organiser/sessions/{session_id}/questions", organiser.add_question,
+              methods=POST, name="organiser:add_question"),
         Route("/organiser/sessions/{session_id}/links/{role}", organiser.rotate_link,
               methods=POST, name="organiser:rotate_link"),
         # JSON API.

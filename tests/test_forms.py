@@ -149,3 +149,36 @@ def test_helper_enters_paper_cards(seance, client):
     results = seance.call(q.results, seance.call(q.get_question, q0["id"], seance.id))
     assert results.n == 1 and results.bars[1].count == 1
     assert seance.call(q.presence, seance.id).by_channel == {"paper": 1}
+
+
+def test_organiser_adds_questions_to_a_seance_created_from_the_form(organiser):
+    c = organiser
+    token = csrf_of(c.get("/organiser").text)
+    page = c.post("/organiser/workshops", data={"csrf": token, "title": "Quartier sud"})
+    page = c.post(page.url.path + "/sessions", data={"csrf": token, "title": "Atelier"})
+    seance = c.portal.call(q.list_sessions, c.app.state.db, 1)[0]
+    steps = c.portal.call(q.list_steps, c.app.state.db, seance.id)
+    poll = next(step for step in steps if step.kind == "poll")
+    assert "Pas encore de question" in page.text
+    url = f"/organiser/sessions/{seance.id}/questions"
+    for data, message in (
+        ({"text": "", "choices": "a\nb"}, "« text » manque"),
+        ({"text": "Q ?", "choices": "seul"}, "de 2 à 20 choix"),
+        ({"text": "Q ?", "choices": "a\nb", "kind": "multiple", "max": "9"}, "« max »"),
+        ({"text": "Q ?", "choices": "a\nb", "kind": "poll"}, "type de question inconnu"),
+        ({"text": "Q ?", "choices": "a\nb", "step": str(steps[0].id)}, "Choisissez l'étape"),
+        ({"text": "Q ?", "choices": "a\nb", "step": "abc"}, "Choisissez l'étape"),
+    ):
+        r = c.post(url, data={"csrf": token, "step": str(poll.id), "kind": "single", **data})
+        assert r.status_code == 422 and message in r.text, data
+    assert c.portal.call(q.list_questions, c.app.state.db, poll.id) == ()
+    r = c.post(url, data={"csrf": token, "step": str(poll.id), "kind": "multiple", "max": "2",
+                          "text": "Qu'est-ce qui aide ?",
+                          "choices": "Un voisin\n\n Une bibliothèque \nUn atelier\n"})
+    assert r.status_code == 200 and "Qu&#39;est-ce qui aide ?" in r.text
+    (question,) = c.portal.call(q.list_questions, c.app.state.db, poll.id)
+    assert [choice.label for choice in question.choices] == [
+        "Un voisin", "Une bibliothèque", "Un atelier"]
+    assert question.kind == "multiple" and question.limit == 2
+    assert c.post("/organiser/sessions/999/questions",
+                  data={"csrf": token}).status_code == 404

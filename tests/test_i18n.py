@@ -30,12 +30,13 @@ def test_template_is_up_to_date_with_the_code(tmp_path):
     root = Path(__file__).resolve().parent.parent
     CommandLineInterface().run(["pybabel", "-q", "extract", "-F", str(root / "babel.cfg"),
                                 "-k", "N_", "-k", "_", "-k", "gettext", "-k", "ngettext:1,2",
-                                "--no-location", "-o", str(out), str(root / "facilitation"),
-                                str(root / "templates")])
+                                "--no-location", "--ignore-dirs", ".* _* .venv tests bench",
+                                "-o", str(out), str(root)])
     fresh = {m.id if isinstance(m.id, str) else m.id[0] for m in load(out) if m.id}
     known = {m.id if isinstance(m.id, str) else m.id[0]
              for m in load(LOCALES / "messages.pot") if m.id}
-    assert fresh - known == set(), "run `make catalogues-update` and translate"
+    assert len(fresh) > 150  # the extraction itself found the messages
+    assert fresh == known, "run `make catalogues-update` and translate"
 
 
 def test_negotiation():

@@ -11,7 +11,7 @@ import aiosqlite
 
 from facilitation import codes, polls
 from facilitation.i18n_keys import N_
-from facilitation.plans import SessionPlan, WorkshopPlan
+from facilitation.plans import QuestionPlan, SessionPlan, WorkshopPlan
 from facilitation.polls import AnswerError, Choice, Question, Results
 from facilitation.seances import Participant, Presence, Seance, State, Step, Workshop
 from facilitation.store.database import Database
@@ -160,24 +160,53 @@ async def _insert_session(conn: aiosqlite.Connection, workshop_id: int, plan: Se
             (session_id, position, step.kind, step.title, step.prompt),
         )
         step_id = cursor.lastrowid
-        for q_position, question in enumerate(step.questions):
-            cursor = await conn.execute(
-                "INSERT INTO questions (session_id, step_id, position, kind, text, max_choices)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (session_id, step_id, q_position, question.kind, question.text,
-                 question.max_choices),
-            )
-            question_id = cursor.lastrowid
-            await conn.executemany(
-                "INSERT INTO choices (question_id, position, label) VALUES (?, ?, ?)",
-                [(question_id, i, label) for i, label in enumerate(question.choices)],
-            )
+        assert step_id is not None  # noqa: S101
+        for question in step.questions:
+            await _insert_question(conn, session_id, step_id, question)
     for role in ROLES:
         await conn.execute(
             "INSERT INTO links (token, session_id, role, created_at) VALUES (?, ?, ?, ?)",
             (new_secret(), session_id, role, now()),
         )
     return session_id
+
+
+async def _insert_question(conn: aiosqlite.Connection, session_id: int, step_id: int,
+                           question: QuestionPlan) -> int:
+    """Append a question (and its choices) to the end of a step."""
+    async with conn.execute(
+        "SELECT coalesce(max(position), -1) + 1 FROM questions WHERE step_id = ?", (step_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    cursor = await conn.execute(
+        "INSERT INTO questions (session_id, step_id, position, kind, text, max_choices)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (session_id, step_id, int(row[0]) if row else 0, question.kind, question.text,
+         question.max_choices),
+    )
+    question_id = cursor.lastrowid
+    assert question_id is not None  # noqa: S101
+    await conn.executemany(
+        "INSERT INTO choices (question_id, position, label) VALUES (?, ?, ?)",
+        [(question_id, i, label) for i, label in enumerate(question.choices)],
+    )
+    return question_id
+
+
+async def add_question(db: Database, session_id: int, step_id: int,
+                       question: QuestionPlan) -> int:
+    """Add a question to a poll step of the séance; LookupError if the step is not one."""
+
+    async def op(conn: aiosqlite.Connection) -> int:
+        async with conn.execute(
+            "SELECT 1 FROM steps WHERE id = ? AND session_id = ? AND kind = 'poll'",
+            (step_id, session_id),
+        ) as cursor:
+            if await cursor.fetchone() is None:
+                raise LookupError(step_id)
+        return await _insert_question(conn, session_id, step_id, question)
+
+    return await db.write(op)
 
 
 async def create_workshop(db: Database, plan: WorkshopPlan) -> int:

@@ -12,6 +12,8 @@ from starlette.responses import RedirectResponse, Response
 from facilitation import plans, security
 from facilitation.i18n_keys import N_
 from facilitation.plans import PlanError, SessionPlan, StepPlan, WorkshopPlan
+from facilitation.polls import Question
+from facilitation.seances import Step
 from facilitation.store import queries as q
 from facilitation.views.common import db_of, int_param
 from facilitation.web import FieldTooLong, field, read_form, render
@@ -129,8 +131,12 @@ async def _workshop(request: Request, workshop_id: int, status_code: int = 200,
         raise HTTPException(404)
     sessions = await q.list_sessions(db, workshop_id)
     links = {s.id: await q.active_links(db, s.id) for s in sessions}
+    polls: dict[int, list[tuple[Step, tuple[Question, ...]]]] = {}
+    for s in sessions:
+        polls[s.id] = [(step, await q.list_questions(db, step.id))
+                       for step in await q.list_steps(db, s.id) if step.kind == "poll"]
     return render(request, "pages/organiser_workshop.html", status_code=status_code,
-                  workshop=found, sessions=sessions, links=links,
+                  workshop=found, sessions=sessions, links=links, polls=polls,
                   public_url=request.app.state.settings.public_url, **context)
 
 
@@ -163,6 +169,38 @@ async def create_session(request: Request) -> Response:
                        language=language, steps=steps)
     await q.create_session(db_of(request), workshop_id, plan)
     return RedirectResponse(request.url_for("organiser:workshop", workshop_id=workshop_id), 303)
+
+
+async def add_question(request: Request) -> Response:
+    """Add a question to a poll step, with the same rules as a plan file."""
+    require_organiser(request)
+    session_id = int_param(request, "session_id")
+    seance = await q.get_session(db_of(request), session_id)
+    if seance is None:
+        raise HTTPException(404)
+    form = await read_form(request)
+    raw_step, raw_max = str(form.get("step", "")), str(form.get("max", "")).strip()
+    table: dict[str, Any] = {
+        "kind": str(form.get("kind", "single")),
+        "text": str(form.get("text", ""))[:plans.MAX_LONG_TEXT],
+        "choices": [line.strip() for line in str(form.get("choices", ""))[:20_000].splitlines()
+                    if line.strip()],
+    }
+    if raw_max:
+        table["max"] = int(raw_max) if raw_max.isdigit() and len(raw_max) < 4 else raw_max
+    try:
+        question = plans.parse_question(table, seance.title)
+        if not raw_step.isdigit() or len(raw_step) > 12:
+            raise LookupError(raw_step)
+        await q.add_question(db_of(request), session_id, int(raw_step), question)
+    except PlanError as error:
+        return await _workshop(request, seance.workshop_id, 422, error=error.message,
+                               error_params=error.params)
+    except LookupError:
+        return await _workshop(request, seance.workshop_id, 422,
+                               error=N_("Choose the flash-poll step for this question."))
+    target = request.url_for("organiser:workshop", workshop_id=seance.workshop_id)
+    return RedirectResponse(str(target) + f"#seance-{session_id}", 303)
 
 
 async def rotate_link(request: Request) -> Response:

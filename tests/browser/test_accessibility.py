@@ -65,6 +65,7 @@ def pages_of_a_seance(browser, server, locale: str, tmp_path) -> list[str]:
     plan.write_text(EN_PLAN)
     page.locator("#plan").set_input_files(str(plan))
     page.locator("form[enctype] button[type=submit]").click()
+    page.locator("details summary").first.click()  # the question form, opened
     visit("organiser workshop")
     en_screen = re.search(r"(/screen/[\w-]+)", page.locator("#main").inner_text()).group(1)
 
