@@ -40,7 +40,8 @@ test: install browser-deps check
 
 catalogues-update: install
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 --no-location --sort-output --ignore-dirs=".* _* .venv tests bench" -o facilitation/locales/messages.pot .
-	$(BIN)/pybabel update -i facilitation/locales/messages.pot -d facilitation/locales -D messages --no-fuzzy-matching
+	# fr_CA holds only what differs from fr_FR (its fallback): it is edited by hand.
+	for locale in fr_FR en; do $(BIN)/pybabel update -i facilitation/locales/messages.pot -d facilitation/locales -D messages -l $$locale --no-fuzzy-matching || exit 1; done
 
 bench: install
 	$(BIN)/python bench/load.py $(ARGS)

@@ -10,11 +10,11 @@ import jinja2
 
 from facilitation import i18n, qr
 from facilitation.live import Coalescer, Hub, topic
-from facilitation.polls import Results
 from facilitation.seances import Presence, Seance, State
 from facilitation.settings import Settings
 from facilitation.store import Database
 from facilitation.store import queries as q
+from facilitation.tallies import Results
 from facilitation.web import render_string
 
 log = logging.getLogger("eclair.live")
@@ -30,6 +30,7 @@ class Snapshot:
     join_url: str
     short_url: str
     qr_svg: str
+    facilitator_token: str  # for the facilitator's live controls; never sent to a screen
 
 
 def version(state: State) -> str:
@@ -62,6 +63,7 @@ class Broadcaster:
             join_url=join_url,
             short_url=self.settings.public_url.split("://", 1)[-1],
             qr_svg=qr.svg(join_url),
+            facilitator_token=(await q.active_links(self.db, session_id)).get("facilitator", ""),
         )
 
     # What views call --------------------------------------------------------------

@@ -15,16 +15,22 @@ from babel.support import NullTranslations, Translations
 from markupsafe import Markup, escape
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
-LANGUAGES = ("fr-FR", "en")
+LANGUAGES = ("fr-FR", "fr-CA", "en")
 DEFAULT = "fr-FR"
 # Shown in each language's own name, so someone who cannot read the current one finds theirs.
 NATIVE_NAMES = {"fr-FR": "Français", "fr-CA": "Français (Canada)", "en": "English"}
 
 
+# A regional catalogue holds only what differs; the rest comes from its fallback.
+FALLBACKS = {"fr-CA": "fr-FR"}
+
+
 @cache
 def translations(language: str) -> NullTranslations:
-    locale = language.replace("-", "_")
-    return Translations.load(str(LOCALES_DIR), [locale, locale.split("_")[0]], "messages")
+    catalogue = Translations.load(str(LOCALES_DIR), [language.replace("-", "_")], "messages")
+    if language in FALLBACKS:
+        catalogue.add_fallback(translations(FALLBACKS[language]))
+    return catalogue
 
 
 def negotiate(candidates: list[str | None], accept_language: str = "") -> str:
@@ -32,15 +38,15 @@ def negotiate(candidates: list[str | None], accept_language: str = "") -> str:
     for candidate in candidates:
         if candidate in LANGUAGES:
             return candidate
-    for part in accept_language.split(","):
-        tag = part.split(";")[0].strip()
+    for part in accept_language.split(",")[:20]:
+        tag = part.split(";")[0].strip().lower()
         if not tag:
             continue
         for language in LANGUAGES:
-            if tag.lower() == language.lower():
+            if tag == language.lower():
                 return language
-        for language in LANGUAGES:
-            if tag.split("-")[0].lower() == language.split("-")[0].lower():
+        for language in LANGUAGES:  # fr-BE → fr-FR, en-GB → en: the first of its family
+            if tag.split("-")[0] == language.split("-")[0].lower():
                 return language
     return DEFAULT
 

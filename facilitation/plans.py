@@ -30,8 +30,9 @@ class PlanError(ValueError):
 class QuestionPlan:
     kind: str
     text: str
-    choices: tuple[str, ...]
+    choices: tuple[str, ...]  # options; the items of a matrix; none for text and scale
     max_choices: int | None = None
+    settings: polls.Settings = field(default_factory=polls.Settings)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,26 @@ def check_time(value: str) -> str:
     return value
 
 
+def _labels(table: dict[str, Any], key: str, where: str, low: int, high: int) -> tuple[str, ...]:
+    values = table.get(key, [])
+    if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+        raise PlanError(N_("%(where)s: “%(key)s” must be a list of texts."), where=where, key=key)
+    if not low <= len(values) <= high:
+        raise PlanError(N_("%(where)s: “%(key)s” needs %(low)s to %(high)s entries."),
+                        where=where, key=key, low=low, high=high)
+    if any(len(v) > polls.MAX_LABEL for v in values):
+        raise PlanError(N_("%(where)s: a choice is longer than %(limit)s characters."),
+                        where=where, limit=polls.MAX_LABEL)
+    return tuple(v.strip() for v in values)
+
+
+def _flag(table: dict[str, Any], key: str, where: str, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise PlanError(N_("%(where)s: “%(key)s” must be true or false."), where=where, key=key)
+    return value
+
+
 def parse_question(table: Any, where: str) -> QuestionPlan:
     if not isinstance(table, dict):
         raise PlanError(N_("%(where)s: a question must be a table."), where=where)
@@ -103,23 +124,44 @@ def parse_question(table: Any, where: str) -> QuestionPlan:
     if kind not in polls.KINDS:
         raise PlanError(N_("%(where)s: unknown question kind “%(kind)s”."), where=where, kind=kind)
     text = _text(table, "text", where, required=True, limit=polls.MAX_TEXT)
-    choices = table.get("choices", [])
-    if not isinstance(choices, list) or not all(isinstance(c, str) and c.strip() for c in choices):
-        raise PlanError(N_("%(where)s: “choices” must be a list of texts."), where=where)
-    if not 2 <= len(choices) <= polls.MAX_CHOICES:
-        raise PlanError(N_("%(where)s: a question needs 2 to %(limit)s choices."),
-                        where=where, limit=polls.MAX_CHOICES)
-    if any(len(c) > polls.MAX_LABEL for c in choices):
-        raise PlanError(N_("%(where)s: a choice is longer than %(limit)s characters."),
-                        where=where, limit=polls.MAX_LABEL)
+    results = table.get("results", "live")
+    if results not in polls.RESULTS_MODES:
+        raise PlanError(N_("%(where)s: “results” must be “live” or “closed”."), where=where)
+    common = {"results": results, "allow_change": _flag(table, "allow_change", where, True)}
+    choices: tuple[str, ...] = ()
+    settings = polls.Settings(**common)
+    if kind in ("single", "multiple"):
+        choices = _labels(table, "choices", where, 2, polls.MAX_CHOICES)
+    elif kind == "ranking":
+        choices = _labels(table, "choices", where, 2, polls.MAX_RANKING)
+    elif kind == "matrix":
+        choices = _labels(table, "items", where, 1, polls.MAX_ITEMS)
+        order = table.get("order", "plan")
+        if order not in ("plan", "frequency"):
+            raise PlanError(N_("%(where)s: “order” must be “plan” or “frequency”."),
+                            where=where)
+        settings = polls.Settings(levels=_labels(table, "levels", where, 2, polls.MAX_LEVELS),
+                                  order=order, **common)
+    elif kind == "scale":
+        low, high = table.get("min", 1), table.get("max", 5)
+        if (low, high) not in polls.SCALES:
+            raise PlanError(N_("%(where)s: a scale goes from 1 to 5 or from 0 to 10."),
+                            where=where)
+        labels = _labels(table, "labels", where, 0, 2) if "labels" in table else ()
+        if len(labels) == 1:
+            raise PlanError(N_("%(where)s: “labels” names both ends: [low, high]."), where=where)
+        settings = polls.Settings(scale_min=low, scale_max=high,
+                                  low_label=labels[0] if labels else "",
+                                  high_label=labels[1] if labels else "", **common)
     max_choices = table.get("max")
-    if max_choices is not None and (
+    if kind != "scale" and max_choices is not None and (
         kind != "multiple" or not isinstance(max_choices, int) or isinstance(max_choices, bool)
         or not 1 <= max_choices <= len(choices)
     ):
         raise PlanError(N_("%(where)s: “max” must be a number of choices, for a multiple choice."),
                         where=where)
-    return QuestionPlan(kind, text, tuple(c.strip() for c in choices), max_choices)
+    return QuestionPlan(kind, text, choices, max_choices if kind == "multiple" else None,
+                        settings)
 
 
 def parse_step(table: Any, where: str) -> StepPlan:

@@ -1,17 +1,38 @@
-"""The consultation éclair: questions, answer validation and tallies. Pure, no I/O."""
+"""The consultation éclair: questions of every kind and answer validation. Pure, no I/O.
+
+A stored answer is a JSON value whose shape depends on the kind:
+single, multiple: [choice ids]; ranking: [choice ids, best first]; scale: a number;
+text: a string; matrix: {"item id": level index}.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from facilitation.i18n_keys import N_
 
-KINDS = ("single", "multiple")
+KINDS = ("single", "multiple", "matrix", "scale", "text", "ranking")
+KIND_LABELS = {
+    "single": N_("Single choice"),
+    "multiple": N_("Multiple choice"),
+    "matrix": N_("Frequency matrix"),
+    "scale": N_("Scale"),
+    "text": N_("Short free text"),
+    "ranking": N_("Ranking"),
+}
 STATES = ("draft", "open", "closed")
+RESULTS_MODES = ("live", "closed")
 MAX_CHOICES = 20
+MAX_RANKING = 7
+MAX_LEVELS = 7
+MAX_ITEMS = 15
 MAX_TEXT = 500
 MAX_LABEL = 120
+MAX_TEXT_ANSWER = 120
+SCALES = ((1, 5), (0, 10))
 
 
 @dataclass(frozen=True)
@@ -21,14 +42,42 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Settings:
+    """What a question's kind needs beyond its choices, stored as JSON beside it."""
+
+    levels: tuple[str, ...] = ()  # matrix: the scale every item is rated on
+    order: str = "plan"  # matrix: items in the plan's order, or by "frequency"
+    scale_min: int = 1
+    scale_max: int = 5
+    low_label: str = ""
+    high_label: str = ""
+    results: str = "live"  # "live", or "closed": the room sees results once closed
+    allow_change: bool = True
+    hidden_words: tuple[str, ...] = ()  # text: word groups the facilitator hid
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Settings:
+        data = json.loads(text or "{}")
+        known = {key: value for key, value in data.items() if key in cls.__dataclass_fields__}
+        for key in ("levels", "hidden_words"):
+            if key in known:
+                known[key] = tuple(known[key])
+        return cls(**known)
+
+
+@dataclass(frozen=True)
 class Question:
     id: int
     step_id: int
     kind: str
     text: str
-    choices: tuple[Choice, ...]
+    choices: tuple[Choice, ...]  # the items of a matrix, the options of a ranking
     max_choices: int | None = None
     state: str = "draft"
+    settings: Settings = field(default_factory=Settings)
 
     @property
     def is_open(self) -> bool:
@@ -41,6 +90,15 @@ class Question:
             return 1
         return min(self.max_choices or len(self.choices), len(self.choices))
 
+    @property
+    def results_visible(self) -> bool:
+        """Whether the room may see results now (the facilitator always does)."""
+        return self.settings.results == "live" or self.state == "closed"
+
+    @property
+    def scale_values(self) -> range:
+        return range(self.settings.scale_min, self.settings.scale_max + 1)
+
 
 class AnswerError(ValueError):
     """An answer that cannot be stored; `message` is a msgid for the person's language."""
@@ -52,70 +110,144 @@ class AnswerError(ValueError):
         self.status = status
 
 
-def validate_answer(question: Question, raw: Sequence[object]) -> tuple[int, ...]:
-    """Given a question and submitted choice ids, return the stored form or raise AnswerError."""
+@dataclass(frozen=True)
+class RawAnswer:
+    """An answer as sent, before validation: from a form or from JSON."""
+
+    choices: Sequence[object] = ()
+    value: object = None
+    text: object = None
+    items: Mapping[str, object] = field(default_factory=dict)
+    ranks: Mapping[str, object] = field(default_factory=dict)
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 12:
+        return int(value.strip())
+    return None
+
+
+def raw_from_form(form: Any) -> RawAnswer:
+    """What a participant's or helper's form sent (Starlette FormData or a dict of lists)."""
+    items = {key[5:]: str(value) for key, value in form.multi_items()
+             if isinstance(key, str) and key.startswith("item-")}
+    ranks = {key[5:]: str(value) for key, value in form.multi_items()
+             if isinstance(key, str) and key.startswith("rank-")}
+    return RawAnswer(choices=[str(v) for v in form.getlist("choice")], value=form.get("value"),
+                     text=form.get("text"), items=items, ranks=ranks)
+
+
+def raw_from_json(body: Mapping[str, Any]) -> RawAnswer:
+    """What an API client sent: choices (a list; best first for a ranking), value (a scale),
+    text, or items ({"item id": level index})."""
+    choices = body.get("choices", ())
+    items = body.get("items", {})
+    return RawAnswer(choices=choices if isinstance(choices, list) else [object()],
+                     value=body.get("value"), text=body.get("text"),
+                     items=items if isinstance(items, dict) else {"x": None})
+
+
+def validate_answer(question: Question, raw: RawAnswer | Sequence[object]) -> Any:
+    """Given a question and what was sent, return the value to store or raise AnswerError."""
+    if not isinstance(raw, RawAnswer):
+        raw = RawAnswer(choices=raw)
     if not question.is_open:
         raise AnswerError(N_("This question is closed: your answer was not recorded."), 409)
+    validator = {"single": _choices, "multiple": _choices, "ranking": _ranking,
+                 "scale": _scale, "text": _text, "matrix": _matrix}[question.kind]
+    return validator(question, raw)
+
+
+def _choice_ids(question: Question, raw: Sequence[object]) -> list[int]:
+    if not isinstance(raw, Sequence) or isinstance(raw, str):
+        raise AnswerError(N_("This choice is not one of the question's choices."))
     if len(raw) > len(question.choices):
         raise AnswerError(N_("Too many choices were sent."))
-    ids: list[int] = []
-    for item in raw:
-        try:
-            value = int(str(item).strip()) if not isinstance(item, bool) else None
-        except ValueError:
-            value = None
-        if value is None:
-            raise AnswerError(N_("This choice is not one of the question's choices."))
-        ids.append(value)
-    if not ids:
-        raise AnswerError(N_("Choose an answer before sending."))
+    ids = [_int(item) for item in raw]
     known = {choice.id for choice in question.choices}
-    if any(value not in known for value in ids):
+    if any(value is None or value not in known for value in ids):
         raise AnswerError(N_("This choice is not one of the question's choices."))
     if len(set(ids)) != len(ids):
         raise AnswerError(N_("The same choice was sent twice."))
+    return [value for value in ids if value is not None]
+
+
+def _choices(question: Question, raw: RawAnswer) -> list[int]:
+    ids = _choice_ids(question, raw.choices)
+    if not ids:
+        raise AnswerError(N_("Choose an answer before sending."))
     if question.kind == "single" and len(ids) != 1:
         raise AnswerError(N_("Choose only one answer."))
     if len(ids) > question.limit:
         raise AnswerError(N_("Choose at most %(limit)s answers."), limit=question.limit)
     order = {choice.id: i for i, choice in enumerate(question.choices)}
-    return tuple(sorted(ids, key=order.__getitem__))
+    return sorted(ids, key=order.__getitem__)
 
 
-@dataclass(frozen=True)
-class Bar:
-    choice: Choice
-    count: int
-    percent: float  # of respondents, 0..100
+def _ranking(question: Question, raw: RawAnswer) -> list[int]:
+    count = len(question.choices)
+    if raw.ranks:
+        # Numbered selects: {"choice id": rank}; every option gets a distinct rank.
+        ranked: dict[int, int] = {}
+        for key, value in list(raw.ranks.items())[: count + 1]:
+            choice_id, rank = _int(key), _int(value)
+            if choice_id is None or rank is None or not 1 <= rank <= count:
+                raise AnswerError(N_("Give each option a rank from 1 to %(limit)s."),
+                                  limit=count)
+            ranked[choice_id] = rank
+        if len(set(ranked.values())) != len(ranked):
+            raise AnswerError(N_("Two options have the same rank: give each its own."))
+        by_rank: list[int] = sorted(ranked, key=lambda choice_id: ranked[choice_id])
+        ids = _choice_ids(question, by_rank)
+    else:
+        ids = _choice_ids(question, raw.choices)
+    if len(ids) != count:
+        raise AnswerError(N_("Give each option a rank from 1 to %(limit)s."), limit=count)
+    return ids
 
 
-@dataclass(frozen=True)
-class Results:
-    question: Question
-    n: int
-    bars: tuple[Bar, ...]
-
-    @property
-    def top(self) -> int:
-        return max((bar.count for bar in self.bars), default=0)
-
-
-def tally(question: Question, answers: Iterable[Sequence[int]]) -> Results:
-    """Given a question and each respondent's choices, return counts and n = respondents."""
-    counts = {choice.id: 0 for choice in question.choices}
-    n = 0
-    for answer in answers:
-        n += 1
-        for choice_id in set(answer):
-            if choice_id in counts:
-                counts[choice_id] += 1
-    return results_from_counts(question, n, counts)
+def _scale(question: Question, raw: RawAnswer) -> int:
+    value = _int(raw.value)
+    if value is None:
+        raise AnswerError(N_("Choose a value on the scale."))
+    if value not in question.scale_values:
+        raise AnswerError(N_("Choose a value from %(low)s to %(high)s."),
+                          low=question.settings.scale_min, high=question.settings.scale_max)
+    return value
 
 
-def results_from_counts(question: Question, n: int, counts: dict[int, int]) -> Results:
-    """Given per-choice counts and n (as the store aggregates them), return the results."""
-    bars = tuple(
-        Bar(choice, counts.get(choice.id, 0), 100.0 * counts.get(choice.id, 0) / n if n else 0.0)
-        for choice in question.choices
-    )
-    return Results(question, n, bars)
+def _text(question: Question, raw: RawAnswer) -> str:
+    if not isinstance(raw.text, str):
+        raise AnswerError(N_("Write a few words before sending."))
+    text = " ".join(raw.text.split())
+    if not text:
+        raise AnswerError(N_("Write a few words before sending."))
+    if len(text) > MAX_TEXT_ANSWER:
+        raise AnswerError(N_("Keep it short: %(limit)s characters at most."),
+                          limit=MAX_TEXT_ANSWER)
+    return text
+
+
+def _matrix(question: Question, raw: RawAnswer) -> dict[str, int]:
+    items = {choice.id for choice in question.choices}
+    levels = len(question.settings.levels)
+    if not isinstance(raw.items, Mapping) or len(raw.items) > len(items):
+        raise AnswerError(N_("This item is not one of the question's items."))
+    stored: dict[str, int] = {}
+    for key, value in raw.items.items():
+        item, level = _int(key), _int(value)
+        if item is None or item not in items:
+            raise AnswerError(N_("This item is not one of the question's items."))
+        if value in ("", None):
+            continue  # an item left blank
+        if level is None or not 0 <= level < levels:
+            raise AnswerError(N_("Choose one of the proposed answers for each item."))
+        stored[str(item)] = level
+    if not stored:
+        raise AnswerError(N_("Answer at least one item before sending."))
+    order = {choice.id: i for i, choice in enumerate(question.choices)}
+    return dict(sorted(stored.items(), key=lambda pair: order[int(pair[0])]))

@@ -23,6 +23,10 @@ def routes(settings: Settings) -> list[BaseRoute]:
         # Facilitator, projector and helper: secret links.
         Route("/f/{token}", facilitator.show, methods=GET, name="facilitator:show"),
         Route("/f/{token}/step", facilitator.step, methods=POST, name="facilitator:step"),
+        Route("/f/{token}/questions/{question_id}/results", facilitator.results_mode,
+              methods=POST, name="facilitator:results"),
+        Route("/f/{token}/questions/{question_id}/words", facilitator.hide_word, methods=POST,
+              name="facilitator:words"),
         Route("/f/{token}/questions/{question_id}/{action:str}", facilitator.question_state,
               methods=POST, name="facilitator:question"),
         WebSocketRoute("/f/{token}/ws", facilitator.ws, name="facilitator:ws"),

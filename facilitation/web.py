@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, Response
 
-from facilitation import i18n, security
+from facilitation import charts, i18n, polls, security
 from facilitation.seances import CHANNEL_LABELS, STEP_LABELS
 
 LANG_COOKIE = "eclair_lang"
@@ -34,6 +34,9 @@ def make_environment(templates_dir: str) -> jinja2.Environment:
     env.globals["CHANNEL_LABELS"] = CHANNEL_LABELS
     env.globals["NATIVE_NAMES"] = i18n.NATIVE_NAMES
     env.globals["LANGUAGES"] = i18n.LANGUAGES
+    env.globals["KIND_LABELS"] = polls.KIND_LABELS
+    env.globals["level_colors"] = charts.level_colors
+    env.globals["word_size"] = charts.word_size
     return env
 
 

@@ -163,7 +163,7 @@ def test_organiser_adds_questions_to_a_seance_created_from_the_form(organiser):
     url = f"/organiser/sessions/{seance.id}/questions"
     for data, message in (
         ({"text": "", "choices": "a\nb"}, "« text » manque"),
-        ({"text": "Q ?", "choices": "seul"}, "de 2 à 20 choix"),
+        ({"text": "Q ?", "choices": "seul"}, "de 2 à 20 éléments"),
         ({"text": "Q ?", "choices": "a\nb", "kind": "multiple", "max": "9"}, "« max »"),
         ({"text": "Q ?", "choices": "a\nb", "kind": "poll"}, "type de question inconnu"),
         ({"text": "Q ?", "choices": "a\nb", "step": str(steps[0].id)}, "Choisissez l'étape"),

@@ -42,7 +42,8 @@ def test_template_is_up_to_date_with_the_code(tmp_path):
 def test_negotiation():
     assert negotiate([None], "") == "fr-FR"
     assert negotiate([None], "en-US,en;q=0.9") == "en"
-    assert negotiate([None], "fr-CA,fr;q=0.9") == "fr-FR"
+    assert negotiate([None], "fr-CA,fr;q=0.9") == "fr-CA"
+    assert negotiate([None], "fr-BE,fr;q=0.9") == "fr-FR"
     assert negotiate(["en"], "fr") == "en"
     assert negotiate(["de"], "de-DE") == "fr-FR"
 

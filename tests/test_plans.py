@@ -12,7 +12,8 @@ def test_demo_plan_parses_with_questions_prompts_and_subgroups():
     kinds = [step.kind for step in first.steps]
     assert kinds[0] == "welcome" and "poll" in kinds and "proposals" in kinds
     poll = first.steps[kinds.index("poll")]
-    assert {q.kind for q in poll.questions} == {"single", "multiple"}
+    assert {q.kind for q in poll.questions} == {"single", "multiple", "matrix", "scale", "text",
+                                                "ranking"}
     assert any(q.max_choices == 3 for q in poll.questions)
     assert first.steps[kinds.index("proposals")].prompt
 
@@ -29,7 +30,7 @@ BASE = '[workshop]\ntitle = "W"\n[[sessions]]\ntitle = "S"\n'
     (BASE + 'date = "03/12/2026"\n[[sessions.steps]]\nkind = "welcome"\n', "not a date"),
     (BASE + 'time = "6pm"\n[[sessions.steps]]\nkind = "welcome"\n', "not a time"),
     (BASE + '[[sessions.steps]]\nkind = "poll"\n[[sessions.steps.questions]]\ntext = "Q"\n'
-     'choices = ["only one"]\n', "2 to"),
+     'choices = ["only one"]\n', "2 to 20"),
     (BASE + '[[sessions.steps]]\nkind = "poll"\n[[sessions.steps.questions]]\ntext = "Q"\n'
      'kind = "single"\nmax = 2\nchoices = ["a", "b"]\n', "“max”"),
     (BASE + '[[sessions.steps]]\nkind = "welcome"\n[[sessions.steps.questions]]\ntext = "Q"\n'

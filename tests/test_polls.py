@@ -2,7 +2,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from facilitation.polls import AnswerError, Choice, Question, tally, validate_answer
+from facilitation.polls import AnswerError, Choice, Question, validate_answer
+from facilitation.tallies import tally
 
 CHOICES = tuple(Choice(10 + i, f"c{i}") for i in range(5))
 SINGLE = Question(1, 1, "single", "Q?", CHOICES, state="open")
@@ -10,11 +11,11 @@ MULTI = Question(2, 1, "multiple", "Q?", CHOICES, max_choices=3, state="open")
 
 
 def test_single_choice_accepts_one_known_choice():
-    assert validate_answer(SINGLE, ["12"]) == (12,)
+    assert validate_answer(SINGLE, ["12"]) == [12]
 
 
 def test_multiple_choice_keeps_question_order():
-    assert validate_answer(MULTI, [14, "10"]) == (10, 14)
+    assert validate_answer(MULTI, [14, "10"]) == [10, 14]
 
 
 @pytest.mark.parametrize("raw, status", [

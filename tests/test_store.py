@@ -7,7 +7,7 @@ import sqlite3
 import aiosqlite
 import pytest
 
-from facilitation import plans, polls
+from facilitation import plans, polls, tallies
 from facilitation.store import Database
 from facilitation.store import queries as q
 from facilitation.store.schema import MIGRATIONS
@@ -104,7 +104,7 @@ def test_sql_tallies_match_the_domain_tally(tmp_path):
                 stored[pid] = choices
         sql = await q.results(db, question)
         await db.close()
-        return sql, polls.tally(question, stored.values())
+        return sql, tallies.tally(question, stored.values())
 
     sql, domain = run(go())
     assert sql == domain and sql.n == 60

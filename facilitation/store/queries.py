@@ -5,16 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 import aiosqlite
 
-from facilitation import codes, polls
+from facilitation import codes, polls, tallies
 from facilitation.i18n_keys import N_
 from facilitation.plans import QuestionPlan, SessionPlan, WorkshopPlan
-from facilitation.polls import AnswerError, Choice, Question, Results
+from facilitation.polls import AnswerError, Choice, Question
 from facilitation.seances import Participant, Presence, Seance, State, Step, Workshop
 from facilitation.store.database import Database
+from facilitation.tallies import Results
 
 ROLES = ("facilitator", "helper", "screen")
 
@@ -179,10 +181,10 @@ async def _insert_question(conn: aiosqlite.Connection, session_id: int, step_id:
     ) as cursor:
         row = await cursor.fetchone()
     cursor = await conn.execute(
-        "INSERT INTO questions (session_id, step_id, position, kind, text, max_choices)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO questions (session_id, step_id, position, kind, text, max_choices, settings)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (session_id, step_id, int(row[0]) if row else 0, question.kind, question.text,
-         question.max_choices),
+         question.max_choices, question.settings.to_json()),
     )
     question_id = cursor.lastrowid
     assert question_id is not None  # noqa: S101
@@ -290,7 +292,7 @@ def _questions(rows: list[aiosqlite.Row], choice_rows: list[aiosqlite.Row]) -> t
         Question(
             id=int(r["id"]), step_id=int(r["step_id"]), kind=r["kind"], text=r["text"],
             choices=tuple(by_question.get(int(r["id"]), ())), max_choices=r["max_choices"],
-            state=r["state"],
+            state=r["state"], settings=polls.Settings.from_json(r["settings"]),
         )
         for r in rows
     )
@@ -440,46 +442,70 @@ async def presence(db: Database, session_id: int) -> Presence:
     return Presence({str(row["channel"]): int(row["n"]) for row in rows})
 
 
-async def get_answer(db: Database, question_id: int, participant_id: int) -> tuple[int, ...] | None:
+async def get_answer(db: Database, question_id: int, participant_id: int) -> Any | None:
+    """The participant's stored answer (its JSON value), or None."""
     row = await db.fetchone(
-        "SELECT choices FROM answers WHERE question_id = ? AND participant_id = ?",
+        "SELECT value FROM answers WHERE question_id = ? AND participant_id = ?",
         (question_id, participant_id),
     )
-    return None if row is None else tuple(json.loads(row["choices"]))
+    return None if row is None else json.loads(row["value"])
 
 
-async def save_answer(db: Database, question_id: int, participant_id: int,
-                      choices: tuple[int, ...]) -> None:
-    """Store (or replace) an answer; the question must still be open when it commits."""
+async def save_answer(db: Database, question_id: int, participant_id: int, value: Any) -> None:
+    """Store (or replace) an answer. Checked again inside the transaction: the question is
+    still open, and a question that allows no change gets only one answer."""
 
     async def op(conn: aiosqlite.Connection) -> None:
-        async with conn.execute("SELECT state FROM questions WHERE id = ?", (question_id,)) as cur:
-            row = await cur.fetchone()
+        async with conn.execute(
+            "SELECT state, settings FROM questions WHERE id = ?", (question_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
         if row is None or row["state"] != "open":
             raise AnswerError(N_("This question is closed: your answer was not recorded."), 409)
+        if not polls.Settings.from_json(row["settings"]).allow_change:
+            async with conn.execute(
+                "SELECT 1 FROM answers WHERE question_id = ? AND participant_id = ?",
+                (question_id, participant_id),
+            ) as cursor:
+                if await cursor.fetchone() is not None:
+                    raise AnswerError(N_("You have already answered this question."), 409)
         await conn.execute(
-            "INSERT INTO answers (question_id, participant_id, choices, answered_at)"
+            "INSERT INTO answers (question_id, participant_id, value, answered_at)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (question_id, participant_id)"
-            " DO UPDATE SET choices = excluded.choices, answered_at = excluded.answered_at",
-            (question_id, participant_id, json.dumps(list(choices)), now()),
+            " DO UPDATE SET value = excluded.value, answered_at = excluded.answered_at",
+            (question_id, participant_id, json.dumps(value, ensure_ascii=False), now()),
         )
 
     await db.write(op)
 
 
+async def answer_values(db: Database, question_id: int) -> list[Any]:
+    rows = await db.fetchall("SELECT value FROM answers WHERE question_id = ?", (question_id,))
+    return [json.loads(row["value"]) for row in rows]
+
+
 async def results(db: Database, question: Question) -> Results:
-    """Return the question's tallies with n = respondents, aggregated in SQL."""
-    row = await db.fetchone(
-        "SELECT count(*) AS n FROM answers WHERE question_id = ?", (question.id,)
-    )
-    n = int(row["n"]) if row else 0
-    rows = await db.fetchall(
-        "SELECT CAST(j.value AS INTEGER) AS choice_id, count(*) AS n"
-        " FROM answers a, json_each(a.choices) j WHERE a.question_id = ? GROUP BY j.value",
-        (question.id,),
-    )
-    counts: dict[int, int] = {int(r["choice_id"]): int(r["n"]) for r in rows}
-    return polls.results_from_counts(question, n, counts)
+    """Return the question's results with n = respondents."""
+    return tallies.aggregate(question, await answer_values(db, question.id))
+
+
+async def update_settings(db: Database, session_id: int, question_id: int,
+                          change: Callable[[polls.Settings], polls.Settings]) -> None:
+    """Apply `change` to a question's settings in one transaction; LookupError if unknown."""
+
+    async def op(conn: aiosqlite.Connection) -> None:
+        async with conn.execute(
+            "SELECT settings FROM questions WHERE id = ? AND session_id = ?",
+            (question_id, session_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            raise LookupError(question_id)
+        settings = change(polls.Settings.from_json(row["settings"]))
+        await conn.execute("UPDATE questions SET settings = ? WHERE id = ?",
+                           (settings.to_json(), question_id))
+
+    await db.write(op)
 
 
 async def counts_answers(db: Database, session_id: int) -> dict[str, Any]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import aiosqlite
 
 MIGRATIONS: tuple[str, ...] = (
-    # 1: démarches, séances, déroulé, flash-poll questions, participants, answers, links.
+    # 1: démarches, séances, déroulé, flash-poll questions (kind-specific settings as JSON),
+    # participants, answers (a JSON value whose shape depends on the kind), links.
     """
     CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     CREATE TABLE organisers (
@@ -58,9 +59,10 @@ MIGRATIONS: tuple[str, ...] = (
         session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
         step_id INTEGER NOT NULL REFERENCES steps(id) ON DELETE CASCADE,
         position INTEGER NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('single', 'multiple')),
+        kind TEXT NOT NULL,
         text TEXT NOT NULL,
         max_choices INTEGER,
+        settings TEXT NOT NULL DEFAULT '{}',
         state TEXT NOT NULL DEFAULT 'draft' CHECK (state IN ('draft', 'open', 'closed')),
         opened_at TEXT,
         closed_at TEXT
@@ -91,7 +93,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE answers (
         question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
         participant_id INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
-        choices TEXT NOT NULL,
+        value TEXT NOT NULL,
         answered_at TEXT NOT NULL,
         PRIMARY KEY (question_id, participant_id)
     );

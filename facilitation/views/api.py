@@ -11,9 +11,10 @@ from starlette.responses import JSONResponse, Response
 
 from facilitation import codes, i18n, openapi, security
 from facilitation.i18n_keys import N_
-from facilitation.polls import AnswerError, Question, Results, validate_answer
+from facilitation.polls import AnswerError, Question, raw_from_json, validate_answer
 from facilitation.seances import MAX_NAME, Participant, Seance, State, clean_name
 from facilitation.store import queries as q
+from facilitation.tallies import ChoiceResults, MatrixResults, RankingResults, Results
 from facilitation.views.common import broadcaster, db_of
 from facilitation.views.facilitator import target_step
 from facilitation.web import language_of
@@ -105,11 +106,20 @@ async def _question(request: Request, seance: Seance) -> Question:
 
 
 def question_json(question: Question) -> dict[str, Any]:
-    return {
+    settings = question.settings
+    data: dict[str, Any] = {
         "id": question.id, "kind": question.kind, "text": question.text, "state": question.state,
-        "max_choices": question.limit,
+        "results": settings.results, "allow_change": settings.allow_change,
         "choices": [{"id": c.id, "label": c.label} for c in question.choices],
     }
+    if question.kind in ("single", "multiple"):
+        data["max_choices"] = question.limit
+    elif question.kind == "matrix":
+        data["levels"] = list(settings.levels)
+    elif question.kind == "scale":
+        data.update(min=settings.scale_min, max=settings.scale_max,
+                    labels=[settings.low_label, settings.high_label])
+    return data
 
 
 def state_json(state: State) -> dict[str, Any]:
@@ -127,11 +137,30 @@ def state_json(state: State) -> dict[str, Any]:
 
 
 def results_json(results: Results) -> dict[str, Any]:
-    return {
-        "question_id": results.question.id, "state": results.question.state, "n": results.n,
-        "choices": [{"id": bar.choice.id, "label": bar.choice.label, "count": bar.count,
-                     "percent": round(bar.percent, 1)} for bar in results.bars],
-    }
+    question = results.question
+    data: dict[str, Any] = {"question_id": question.id, "kind": question.kind,
+                            "state": question.state, "n": results.n}
+    if isinstance(results, ChoiceResults):
+        key = "values" if question.kind == "scale" else "choices"
+        data[key] = [{"id": bar.choice.id, "label": bar.choice.label, "count": bar.count,
+                      "percent": round(bar.percent, 1)} for bar in results.bars]
+        if question.kind == "scale":
+            data.update(mean=results.mean, median=results.median)
+    elif isinstance(results, MatrixResults):
+        data["levels"] = list(question.settings.levels)
+        data["items"] = [{"id": row.item.id, "label": row.item.label, "n": row.n,
+                          "counts": list(row.counts),
+                          "percents": [round(p, 1) for p in row.percents]}
+                         for row in results.rows]
+    elif isinstance(results, RankingResults):
+        data["method"] = "borda"
+        data["choices"] = [{"id": row.choice.id, "label": row.choice.label,
+                            "points": row.points, "mean_rank": round(row.mean_rank, 2)}
+                           for row in results.rows]
+    else:
+        data["words"] = [{"word": g.word, "forms": list(g.forms), "count": g.count}
+                         for g in results.visible]
+    return data
 
 
 # Operations -------------------------------------------------------------------------
@@ -183,24 +212,33 @@ async def submit_answer(request: Request) -> Response:
     question = await _question(request, seance)
     body = await json_body(request)
     raw = body.get("choices")
-    if not isinstance(raw, list) or not all(isinstance(c, int) and not isinstance(c, bool)
-                                            for c in raw):
+    if question.kind in ("single", "multiple", "ranking") and (
+        not isinstance(raw, list)
+        or not all(isinstance(c, int) and not isinstance(c, bool) for c in raw)
+    ):
         raise ApiError(422, "bad_choices", N_("“choices” must be a list of choice ids."))
     try:
-        choices = validate_answer(question, raw)
-        await q.save_answer(db_of(request), question.id, participant.id, choices)
+        value = validate_answer(question, raw_from_json(body))
+        await q.save_answer(db_of(request), question.id, participant.id, value)
     except AnswerError as error:
         code = "question_closed" if error.status == 409 else "invalid_answer"
         raise ApiError(error.status, code, error.message, **error.params) from None
     broadcaster(request).answers_changed(seance.id)
-    return JSONResponse({"question_id": question.id, "choices": list(choices)}, 201)
+    return JSONResponse({"question_id": question.id, "answer": value}, 201)
 
 
 async def get_results(request: Request) -> Response:
     seance = await _seance(request)
-    await _participant_or_facilitator(request, seance)
+    facilitator = await _is_facilitator(request, seance)
+    if not facilitator:
+        await _participant(request, seance)
     question = await _question(request, seance)
-    return JSONResponse(results_json(await q.results(db_of(request), question)))
+    results = await q.results(db_of(request), question)
+    if not facilitator and not question.results_visible:
+        # Shown to the room only once closed: participants learn n, not the figures.
+        return JSONResponse({"question_id": question.id, "kind": question.kind,
+                             "state": question.state, "n": results.n, "hidden": True})
+    return JSONResponse(results_json(results))
 
 
 async def _set_question(request: Request, state: str) -> Response:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.websockets import WebSocket
 
 from facilitation.live import topic
+from facilitation.polls import RESULTS_MODES, Settings
 from facilitation.store import queries as q
 from facilitation.views.common import broadcaster, db_of, int_param, pump, seance_for_link
 from facilitation.web import is_htmx, language_of, read_form, render
@@ -55,6 +59,8 @@ async def question_state(request: Request) -> Response:
     seance, token = await seance_for_link(request, "facilitator")
     await read_form(request)
     question_id = int_param(request, "question_id")
+    if request.path_params["action"] not in ("open", "close"):
+        raise HTTPException(404)
     state = "open" if request.path_params["action"] == "open" else "closed"
     try:
         await q.set_question_state(db_of(request), seance.id, question_id, state)
@@ -64,6 +70,44 @@ async def question_state(request: Request) -> Response:
     if is_htmx(request):
         return Response(status_code=204)
     return _back(request, token)
+
+
+async def _change_settings(request: Request, change: Callable[[Settings], Settings]) -> Response:
+    seance, token = await seance_for_link(request, "facilitator")
+    try:
+        await q.update_settings(db_of(request), seance.id, int_param(request, "question_id"),
+                                change)
+    except LookupError:
+        raise HTTPException(404) from None
+    # What the room and the phones see may change: redraw everything.
+    broadcaster(request).state_changed(seance)
+    if is_htmx(request):
+        return Response(status_code=204)
+    return _back(request, token)
+
+
+async def results_mode(request: Request) -> Response:
+    """Show a question's results to the room live, or only once it is closed."""
+    form = await read_form(request)
+    mode = str(form.get("mode", ""))
+    if mode not in RESULTS_MODES:
+        raise HTTPException(422, "mode")
+    return await _change_settings(request, lambda s: replace(s, results=mode))
+
+
+async def hide_word(request: Request) -> Response:
+    """Hide (or show again) a word group of a free-text question, on every screen."""
+    form = await read_form(request)
+    word, hidden = str(form.get("word", ""))[:100], form.get("hidden") == "1"
+    if not word:
+        raise HTTPException(422, "word")
+
+    def change(settings: Settings) -> Settings:
+        words = set(settings.hidden_words)
+        (words.add if hidden else words.discard)(word)
+        return replace(settings, hidden_words=tuple(sorted(words)))
+
+    return await _change_settings(request, change)
 
 
 async def ws(websocket: WebSocket) -> None:

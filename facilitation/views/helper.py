@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 
 from facilitation import security
 from facilitation.i18n_keys import N_
-from facilitation.polls import AnswerError, validate_answer
+from facilitation.polls import AnswerError, raw_from_form, validate_answer
 from facilitation.seances import Seance
 from facilitation.store import queries as q
 from facilitation.views.common import broadcaster, db_of, seance_for_link
@@ -55,7 +55,7 @@ async def answer(request: Request) -> Response:
         card = int(raw_card)
         if question is None:
             raise AnswerError(N_("This question is closed: your answer was not recorded."), 409)
-        choices = validate_answer(question, form.getlist("choice"))
+        value = validate_answer(question, raw_from_form(form))
         token_hash = card_token_hash(seance, card)
         participant = await q.get_participant(db, token_hash)
         if participant is None:
@@ -66,7 +66,7 @@ async def answer(request: Request) -> Response:
             if not correction and await q.get_answer(db, question.id, participant_id) is not None:
                 raise AnswerError(N_("Card %(card)s was already entered for this question. "
                                      "Tick “correction” to replace it."), 409, card=card)
-        await q.save_answer(db, question.id, participant_id, choices)
+        await q.save_answer(db, question.id, participant_id, value)
     except AnswerError as error:
         return await _page(request, seance, token, status_code=error.status, error=error.message,
                            error_params=error.params, card=raw_card[:6])

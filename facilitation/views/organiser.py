@@ -171,6 +171,11 @@ async def create_session(request: Request) -> Response:
     return RedirectResponse(request.url_for("organiser:workshop", workshop_id=workshop_id), 303)
 
 
+def _lines(form: Any, name: str) -> list[str]:
+    return [line.strip() for line in str(form.get(name, ""))[:20_000].splitlines()
+            if line.strip()]
+
+
 async def add_question(request: Request) -> Response:
     """Add a question to a poll step, with the same rules as a plan file."""
     require_organiser(request)
@@ -180,13 +185,26 @@ async def add_question(request: Request) -> Response:
         raise HTTPException(404)
     form = await read_form(request)
     raw_step, raw_max = str(form.get("step", "")), str(form.get("max", "")).strip()
+    kind = str(form.get("kind", "single"))
     table: dict[str, Any] = {
-        "kind": str(form.get("kind", "single")),
+        "kind": kind,
         "text": str(form.get("text", ""))[:plans.MAX_LONG_TEXT],
-        "choices": [line.strip() for line in str(form.get("choices", ""))[:20_000].splitlines()
-                    if line.strip()],
+        "results": "closed" if form.get("results_closed") == "1" else "live",
+        "allow_change": form.get("no_change") != "1",
     }
-    if raw_max:
+    lines = _lines(form, "choices")
+    if kind == "matrix":
+        table.update(items=lines, levels=_lines(form, "levels"))
+    elif kind == "scale":
+        low, _, high = str(form.get("scale", "1-5")).partition("-")
+        table.update(min=int(low) if low.isdigit() else low, max=int(high) if high.isdigit()
+                     else high)
+        labels = [str(form.get(k, "")).strip()[:200] for k in ("low_label", "high_label")]
+        if any(labels):
+            table["labels"] = labels
+    elif kind != "text":
+        table["choices"] = lines
+    if raw_max and kind == "multiple":
         table["max"] = int(raw_max) if raw_max.isdigit() and len(raw_max) < 4 else raw_max
     try:
         question = plans.parse_question(table, seance.title)

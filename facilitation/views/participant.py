@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -14,7 +15,7 @@ from facilitation import codes, i18n, security
 from facilitation.broadcast import version
 from facilitation.i18n_keys import N_
 from facilitation.live import topic
-from facilitation.polls import AnswerError, Question, validate_answer
+from facilitation.polls import AnswerError, Question, raw_from_form, validate_answer
 from facilitation.seances import MAX_NAME, Participant, Seance, State, clean_name
 from facilitation.store import queries as q
 from facilitation.views.common import broadcaster, db_of, pump
@@ -101,7 +102,7 @@ class Panel:
 
     kind: str  # "question", "thanks" or "waiting"
     question: Question | None = None
-    chosen: tuple[int, ...] = ()
+    chosen: Any = None
     answered: tuple[Question, ...] = ()
 
 
@@ -111,8 +112,8 @@ async def panel_for(request: Request, state: State, participant: Participant,
     answered: list[Question] = []
     for question in state.open_questions:
         chosen = await q.get_answer(db, question.id, participant.id)
-        if question.id == edit:
-            return Panel("question", question, chosen or ())
+        if question.id == edit and question.settings.allow_change:
+            return Panel("question", question, chosen)
         if chosen is None:
             return Panel("question", question)
         answered.append(question)
@@ -150,13 +151,13 @@ async def answer(request: Request) -> Response:
     try:
         if question is None:
             raise AnswerError(N_("This question is closed: your answer was not recorded."), 409)
-        choices = validate_answer(question, form.getlist("choice"))
-        await q.save_answer(db, question.id, participant.id, choices)
+        value = validate_answer(question, raw_from_form(form))
+        await q.save_answer(db, question.id, participant.id, value)
     except AnswerError as error:
         state = await q.get_state(db, seance.id)
         assert state is not None  # noqa: S101
         if question is not None and question.is_open and error.status != 409:
-            panel = Panel("question", question, ())
+            panel = Panel("question", question, None)
         else:
             panel = await panel_for(request, state, participant)
         template = ("partials/participant_panel.html" if is_htmx(request)

@@ -1,0 +1,95 @@
+// Ranking questions: with JavaScript, options become a list to reorder by dragging or with
+// "move up / move down" buttons; the numbered selects (the no-JS form) stay and follow.
+(function () {
+  "use strict";
+
+  function renumber(list) {
+    var rows = list.querySelectorAll(".rank-row");
+    for (var i = 0; i < rows.length; i++) {
+      rows[i].querySelector("select").value = String(i + 1);
+    }
+  }
+
+  function button(text, label, onClick) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "rank-move";
+    b.textContent = text;
+    b.setAttribute("aria-label", label);
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  function enhance(box) {
+    if (box.getAttribute("data-enhanced")) { return; }
+    box.setAttribute("data-enhanced", "1");
+    var rows = Array.prototype.slice.call(box.querySelectorAll(".rank-row"));
+    rows.sort(function (a, b) {
+      var va = parseInt(a.querySelector("select").value, 10) || 99;
+      var vb = parseInt(b.querySelector("select").value, 10) || 99;
+      return va - vb;
+    });
+    var list = document.createElement("div");
+    list.className = "rank-list";
+    rows.forEach(function (row) {
+      row.querySelector("select").addEventListener("change", function () {
+        // Choosing a rank in the list moves the option there.
+        var target = parseInt(this.value, 10) - 1;
+        var others = Array.prototype.filter.call(
+          list.querySelectorAll(".rank-row"), function (r) { return r !== row; });
+        list.insertBefore(row, others[target] || null);
+        renumber(list);
+      });
+      var name = row.querySelector("label").textContent;
+      row.appendChild(button("↑", box.getAttribute("data-up") + " : " + name, function () {
+        if (row.previousElementSibling) { list.insertBefore(row, row.previousElementSibling); }
+        renumber(list); this.focus();
+      }));
+      row.appendChild(button("↓", box.getAttribute("data-down") + " : " + name, function () {
+        if (row.nextElementSibling) { list.insertBefore(row.nextElementSibling, row); }
+        renumber(list); this.focus();
+      }));
+      list.appendChild(row);
+    });
+    box.appendChild(list);
+    box.classList.add("enhanced");
+    renumber(list);
+
+    var dragged = null;
+    list.addEventListener("pointerdown", function (event) {
+      var handle = event.target.closest(".rank-handle");
+      if (!handle) { return; }
+      dragged = handle.closest(".rank-row");
+      dragged.classList.add("dragging");
+      handle.setPointerCapture(event.pointerId);
+      event.preventDefault();
+    });
+    list.addEventListener("pointermove", function (event) {
+      if (!dragged) { return; }
+      var rows = list.querySelectorAll(".rank-row");
+      for (var i = 0; i < rows.length; i++) {
+        var box2 = rows[i].getBoundingClientRect();
+        if (rows[i] !== dragged && event.clientY > box2.top && event.clientY < box2.bottom) {
+          var after = event.clientY > box2.top + box2.height / 2;
+          list.insertBefore(dragged, after ? rows[i].nextElementSibling : rows[i]);
+          break;
+        }
+      }
+    });
+    function drop() {
+      if (!dragged) { return; }
+      dragged.classList.remove("dragging");
+      dragged = null;
+      renumber(list);
+    }
+    list.addEventListener("pointerup", drop);
+    list.addEventListener("pointercancel", drop);
+  }
+
+  function init(root) {
+    var boxes = (root || document).querySelectorAll("[data-ranking]");
+    for (var i = 0; i < boxes.length; i++) { enhance(boxes[i]); }
+  }
+  document.addEventListener("DOMContentLoaded", function () { init(document); });
+  document.addEventListener("htmx:load", function (event) { init(event.detail.elt); });
+})();
