@@ -76,7 +76,8 @@ def test_every_kind_answered_on_a_phone(browser, server, javascript, room):
     matrix = kinds["matrix"]
     room.post(f"/questions/{matrix['id']}/open")
     show(phone, javascript, matrix["text"])
-    phone.get_by_role("group", name="Lire ses courriels").get_by_label("Souvent", exact=True).check()
+    courriels = phone.get_by_role("group", name="Lire ses courriels")
+    courriels.get_by_label("Souvent", exact=True).check()
     phone.get_by_role("group", name="Prendre un rendez-vous en ligne").get_by_label(
         "Jamais").check()
     send(phone)
