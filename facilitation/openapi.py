@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from facilitation.polls import KINDS
+
 ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -81,16 +83,26 @@ def document(server_url: str) -> dict[str, Any]:
             "/api/sessions/{code}/questions/{question_id}/answers": {"post": {
                 "operationId": "submit_answer",
                 "summary": "Answer a question; 201 once the answer is on disk",
+                "description": "By kind: single/multiple `choices` (ids); ranking `choices` "
+                               "(every id, best first); scale `value`; text `text`; matrix "
+                               "`items` ({item id: level index}, items may be skipped). 409 "
+                               "when closed, or when a one-answer question was answered.",
                 "parameters": [CODE, QUESTION], "security": PARTICIPANT,
-                "requestBody": _body({"type": "object", "required": ["choices"], "properties": {
-                    "choices": {"type": "array", "items": {"type": "integer"}}}}),
+                "requestBody": _body({"type": "object", "properties": {
+                    "choices": {"type": "array", "items": {"type": "integer"}},
+                    "value": {"type": "integer"},
+                    "text": {"type": "string", "maxLength": 120},
+                    "items": {"type": "object", "additionalProperties": {"type": "integer"}}}}),
                 "responses": _responses(201, {"type": "object", "properties": {
-                    "question_id": {"type": "integer"},
-                    "choices": {"type": "array", "items": {"type": "integer"}}}},
+                    "question_id": {"type": "integer"}, "answer": {}}},
                     400, 401, 403, 404, 409, 413, 422),
             }},
             "/api/sessions/{code}/questions/{question_id}/results": {"get": {
-                "operationId": "get_results", "summary": "Counts with n = respondents",
+                "operationId": "get_results", "summary": "Results with n = respondents",
+                "description": "Shape by kind: choices (single, multiple), values with mean and "
+                               "median (scale), items with counts per level (matrix), words "
+                               "(text), choices with Borda points (ranking). Participants get "
+                               "only n and hidden=true while results are kept for the close.",
                 "parameters": [CODE, QUESTION], "security": EITHER,
                 "responses": _responses(200, {"$ref": "#/components/schemas/Results"},
                                         401, 403, 404),
@@ -121,7 +133,11 @@ def document(server_url: str) -> dict[str, Any]:
                     "id": {"type": "integer"}, "label": {"type": "string"}}},
                 "Question": {"type": "object", "properties": {
                     "id": {"type": "integer"},
-                    "kind": {"type": "string", "enum": ["single", "multiple"]},
+                    "kind": {"type": "string", "enum": list(KINDS)},
+                    "results": {"type": "string", "enum": ["live", "closed"]},
+                    "allow_change": {"type": "boolean"},
+                    "levels": {"type": "array", "items": {"type": "string"}},
+                    "min": {"type": "integer"}, "max": {"type": "integer"},
                     "text": {"type": "string"},
                     "state": {"type": "string", "enum": ["draft", "open", "closed"]},
                     "max_choices": {"type": "integer"},
@@ -135,7 +151,11 @@ def document(server_url: str) -> dict[str, Any]:
                     "open_questions": {"type": "array", "items": {"type": "integer"}}}},
                 "Results": {"type": "object", "properties": {
                     "question_id": {"type": "integer"}, "state": {"type": "string"},
-                    "n": {"type": "integer"},
+                    "kind": {"type": "string"}, "n": {"type": "integer"},
+                    "hidden": {"type": "boolean"}, "mean": {"type": "number", "nullable": True},
+                    "median": {"type": "number", "nullable": True},
+                    "items": {"type": "array", "items": {"type": "object"}},
+                    "words": {"type": "array", "items": {"type": "object"}},
                     "choices": {"type": "array", "items": {"type": "object", "properties": {
                         "id": {"type": "integer"}, "label": {"type": "string"},
                         "count": {"type": "integer"}, "percent": {"type": "number"}}}}}},

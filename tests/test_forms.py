@@ -182,3 +182,33 @@ def test_organiser_adds_questions_to_a_seance_created_from_the_form(organiser):
     assert question.kind == "multiple" and question.limit == 2
     assert c.post("/organiser/sessions/999/questions",
                   data={"csrf": token}).status_code == 404
+
+
+def test_organiser_adds_a_matrix_a_scale_and_a_text_question(organiser):
+    c = organiser
+    token = csrf_of(c.get("/organiser").text)
+    page = c.post("/organiser/workshops", data={"csrf": token, "title": "Est"})
+    c.post(page.url.path + "/sessions", data={"csrf": token, "title": "Atelier"})
+    seance = c.portal.call(q.list_sessions, c.app.state.db, 1)[0]
+    poll = next(s for s in c.portal.call(q.list_steps, c.app.state.db, seance.id)
+                if s.kind == "poll")
+    url = f"/organiser/sessions/{seance.id}/questions"
+    base = {"csrf": token, "step": str(poll.id)}
+    r = c.post(url, data={**base, "kind": "matrix", "text": "Fréquence ?",
+                          "choices": "Courriel\nFormulaire", "levels": "Jamais"})
+    assert r.status_code == 422 and "« levels » doit avoir de 2 à 7" in r.text
+    c.post(url, data={**base, "kind": "matrix", "text": "Fréquence ?",
+                      "choices": "Courriel\nFormulaire", "levels": "Jamais\nParfois\nSouvent"})
+    r = c.post(url, data={**base, "kind": "scale", "text": "Note ?", "scale": "0-10",
+                          "low_label": "Pas du tout", "high_label": ""})
+    assert r.status_code == 422 and "nomme les deux bouts" in r.text
+    c.post(url, data={**base, "kind": "scale", "text": "Note ?", "scale": "0-10",
+                      "low_label": "Pas du tout", "high_label": "Tout à fait",
+                      "results_closed": "1"})
+    c.post(url, data={**base, "kind": "text", "text": "Un mot ?", "no_change": "1"})
+    matrix, scale, text = c.portal.call(q.list_questions, c.app.state.db, poll.id)
+    assert matrix.settings.levels == ("Jamais", "Parfois", "Souvent")
+    assert [item.label for item in matrix.choices] == ["Courriel", "Formulaire"]
+    assert (scale.settings.scale_min, scale.settings.scale_max) == (0, 10)
+    assert scale.settings.results == "closed" and scale.settings.high_label == "Tout à fait"
+    assert text.kind == "text" and text.settings.allow_change is False

@@ -56,3 +56,35 @@ def test_locale_formats():
     assert fr.percent(46.4).replace("\u202f", " ").replace("\xa0", " ") == "46 %"
     assert fr.ngettext("%(num)s person present", "%(num)s people present", 2) == \
         "2 personnes présentes"
+
+
+def test_quebec_catalogue_only_overrides_known_messages():
+    import re
+
+    known = {m.id if isinstance(m.id, str) else m.id[0] for m in load(LOCALES / "messages.pot")
+             if m.id}
+    for message in load(LOCALES / "fr_CA" / "LC_MESSAGES" / "messages.po"):
+        if not message.id:
+            continue
+        msgid = message.id if isinstance(message.id, str) else message.id[0]
+        assert msgid in known, msgid
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for string in strings:
+            assert string and set(re.findall(r"%\(\w+\)s", string)) <= set(
+                re.findall(r"%\(\w+\)s", " ".join(message.id if isinstance(message.id, tuple)
+                                                 else (message.id,)))), msgid
+
+
+def test_every_language_translates_every_message():
+    """fr-FR has every message; fr-CA has each one itself or through fr-FR, its fallback."""
+    from facilitation.i18n import translations
+
+    ids = [m.id for m in load(LOCALES / "messages.pot") if m.id]
+    for language in ("fr-FR", "fr-CA"):
+        chain, catalogue = [], translations(language)
+        while catalogue is not None:
+            chain.append(catalogue._catalog)
+            catalogue = catalogue._fallback
+        for msgid in ids:
+            key = (msgid[0], 0) if isinstance(msgid, tuple) else msgid
+            assert any(key in entries for entries in chain), (language, msgid)

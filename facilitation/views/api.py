@@ -217,6 +217,9 @@ async def submit_answer(request: Request) -> Response:
         or not all(isinstance(c, int) and not isinstance(c, bool) for c in raw)
     ):
         raise ApiError(422, "bad_choices", N_("“choices” must be a list of choice ids."))
+    value = body.get("value")
+    if question.kind == "scale" and (not isinstance(value, int) or isinstance(value, bool)):
+        raise ApiError(422, "bad_value", N_("“value” must be a whole number on the scale."))
     try:
         value = validate_answer(question, raw_from_json(body))
         await q.save_answer(db_of(request), question.id, participant.id, value)

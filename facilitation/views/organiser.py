@@ -200,8 +200,8 @@ async def add_question(request: Request) -> Response:
         table.update(min=int(low) if low.isdigit() else low, max=int(high) if high.isdigit()
                      else high)
         labels = [str(form.get(k, "")).strip()[:200] for k in ("low_label", "high_label")]
-        if any(labels):
-            table["labels"] = labels
+        if any(labels):  # one end alone is refused by the plan rules, with a message
+            table["labels"] = [label for label in labels if label]
     elif kind != "text":
         table["choices"] = lines
     if raw_max and kind == "multiple":

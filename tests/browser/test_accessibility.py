@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
@@ -113,14 +114,51 @@ def pages_of_a_seance(browser, server, locale: str, tmp_path) -> list[str]:
     phone.goto(f"{server.base}/prefs?big=1&next=/s/{server.code}")
     assert "big" in phone.locator("body").get_attribute("class")
     visit("participant, larger text")
+    phone.goto(f"{server.base}/prefs?big=0&next=/s/{server.code}")
+
+    # Every other kind of question: on the phone, then its results on the projector.
+    screen_ctx = browser.new_context(locale=locale, viewport={"width": 1920, "height": 1080})
+    screen = screen_ctx.new_page()
+    fac = {"authorization": f"Bearer {server.token('facilitator')}"}
+    api = f"/api/sessions/{server.code}"
+    with httpx.Client(base_url=server.base, timeout=10) as http:
+        token = http.post("/api/sessions/join", json={"code": server.code}).json()["token"]
+        state = http.get(f"{api}/state", headers=fac).json()
+        previous = state["open_questions"]
+        for question in state["questions"]:
+            if question["kind"] in ("single", "multiple"):
+                continue
+            for qid in previous:
+                http.post(f"{api}/questions/{qid}/close", headers=fac)
+            http.post(f"{api}/questions/{question['id']}/open", headers=fac)
+            previous = [question["id"]]
+            page = phone
+            phone.goto(f"{server.base}/s/{server.code}")
+            visit(f"participant {question['kind']}")
+            ids = [c["id"] for c in question["choices"]]
+            body = {"matrix": {"items": {str(i): 1 for i in ids}}, "scale": {"value": 2},
+                    "text": {"text": "des ateliers de formation"},
+                    "ranking": {"choices": ids}}[question["kind"]]
+            r = http.post(f"{api}/questions/{question['id']}/answers", json=body,
+                          headers={"authorization": f"Bearer {token}"})
+            assert r.status_code == 201, r.text
+            if question["kind"] == "text":
+                page = screen
+                screen.goto(server.urls["screen"])
+                visit("screen text, results hidden")
+                http.post(f"{api}/questions/{question['id']}/close", headers=fac)
+            page = screen
+            screen.goto(server.urls["screen"])
+            visit(f"screen {question['kind']}")
+    screen_ctx.close()
     phone_ctx.close()
     return seen
 
 
-@pytest.mark.parametrize("locale", ["fr-FR", "en"])
+@pytest.mark.parametrize("locale", ["fr-FR", "fr-CA", "en"])
 def test_every_page_has_no_axe_violations(browser, server, locale, tmp_path):
     seen = pages_of_a_seance(browser, server, locale, tmp_path)
-    assert len(seen) == 18
+    assert len(seen) == 18 + 9
 
 
 def test_participant_first_load_fits_the_budget(browser, server):
