@@ -30,6 +30,7 @@ HEADERS = {
     "permissions-policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
     "cross-origin-opener-policy": "same-origin",
 }
+STATIC_HEADERS = {"x-content-type-options": "nosniff"}
 
 
 def hash_token(token: str) -> str:
@@ -81,10 +82,13 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        # Static files need only nosniff: every byte counts on a phone's first load.
+        wanted = STATIC_HEADERS if scope["path"].startswith("/static/") else HEADERS
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in HEADERS.items():
+                for name, value in wanted.items():
                     headers.setdefault(name, value)
             await send(message)
 

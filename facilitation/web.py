@@ -14,6 +14,9 @@ from starlette.responses import HTMLResponse, Response
 from facilitation import charts, i18n, polls, security
 from facilitation.seances import CHANNEL_LABELS, STEP_LABELS
 
+FAVICON = ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E"
+           "%3Crect width='16' height='16' rx='3' fill='%230b4f8a'/%3E"
+           "%3Cpath d='M9 2 4 9h3l-1 5 5-7H8z' fill='%23fff'/%3E%3C/svg%3E")
 LANG_COOKIE = "eclair_lang"
 BIG_COOKIE = "eclair_big"
 MAX_FORM_FIELDS = 100
@@ -35,6 +38,8 @@ def make_environment(templates_dir: str) -> jinja2.Environment:
     env.globals["NATIVE_NAMES"] = i18n.NATIVE_NAMES
     env.globals["LANGUAGES"] = i18n.LANGUAGES
     env.globals["KIND_LABELS"] = polls.KIND_LABELS
+    # Inline, so a phone's first load makes one request fewer.
+    env.globals["FAVICON"] = FAVICON
     env.globals["level_colors"] = charts.level_colors
     env.globals["word_size"] = charts.word_size
     return env
