@@ -56,6 +56,11 @@ def run_seance(browser, server, javascript: bool) -> None:
     phone.get_by_role("button", name="Envoyer ma réponse").click()
     phone.get_by_text("Merci, votre réponse est enregistrée.").wait_for(timeout=5000)
 
+    # The facilitator's screen reader hears the new count (a polite live region).
+    fac.locator("#facilitator-announce", has_text="n = 1 répondant·e").wait_for(
+        state="attached", timeout=3000)
+    assert fac.locator("#facilitator-announce").get_attribute("aria-live") == "polite"
+
     # The projector shows n = 1 and the chosen bar at 100 %.
     screen.locator("figcaption.n", has_text="n = 1").wait_for(timeout=3000)
     values = screen.locator("text.bar-value").all_text_contents()
