@@ -10,9 +10,11 @@ import jinja2
 
 from facilitation import i18n, qr
 from facilitation.live import Coalescer, Hub, topic
+from facilitation.proposals import Proposal, StepSettings, Theme
 from facilitation.seances import Presence, Seance, State
 from facilitation.settings import Settings
 from facilitation.store import Database
+from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.tallies import Results
 from facilitation.web import render_string
@@ -31,6 +33,9 @@ class Snapshot:
     short_url: str
     qr_svg: str
     facilitator_token: str  # for the facilitator's live controls; never sent to a screen
+    proposals: tuple[Proposal, ...] = ()  # on a proposal or grouping step
+    themes: tuple[Theme, ...] = ()
+    wall_by_subgroup: bool = False
 
 
 def version(state: State) -> str:
@@ -55,6 +60,13 @@ class Broadcaster:
             return None
         results = {question.id: await q.results(self.db, question)
                    for question in state.questions}
+        kind = state.step.kind if state.step else ""
+        proposals: tuple[Proposal, ...] = ()
+        themes: tuple[Theme, ...] = ()
+        if kind in ("proposals", "clustering"):
+            proposals = tuple(await qp.list_proposals(self.db, session_id))
+            themes = tuple(await qp.list_themes(self.db, session_id)) if kind == "clustering" \
+                else ()
         join_url = f"{self.settings.public_url}/j/{state.seance.code}"
         return Snapshot(
             state=state,
@@ -64,6 +76,9 @@ class Broadcaster:
             short_url=self.settings.public_url.split("://", 1)[-1],
             qr_svg=qr.svg(join_url),
             facilitator_token=(await q.active_links(self.db, session_id)).get("facilitator", ""),
+            proposals=proposals, themes=themes,
+            wall_by_subgroup=kind == "proposals" and state.step is not None
+            and StepSettings.from_json(state.step.settings).wall_by_subgroup,
         )
 
     # What views call --------------------------------------------------------------

@@ -97,6 +97,16 @@ def document(server_url: str) -> dict[str, Any]:
                     "question_id": {"type": "integer"}, "answer": {}}},
                     400, 401, 403, 404, 409, 413, 422),
             }},
+            "/api/sessions/{code}/proposals": {"post": {
+                "operationId": "submit_proposal",
+                "summary": "Put forward a proposal on the current proposal step",
+                "parameters": [CODE], "security": PARTICIPANT,
+                "requestBody": _body({"type": "object", "required": ["text"], "properties": {
+                    "text": {"type": "string", "maxLength": 280}}}),
+                "responses": _responses(201, {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "text": {"type": "string"}}},
+                    400, 401, 403, 404, 409, 413, 422),
+            }},
             "/api/sessions/{code}/questions/{question_id}/results": {"get": {
                 "operationId": "get_results", "summary": "Results with n = respondents",
                 "description": "Shape by kind: choices (single, multiple), values with mean and "

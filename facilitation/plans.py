@@ -9,6 +9,7 @@ from typing import Any
 
 from facilitation import polls
 from facilitation.i18n_keys import N_
+from facilitation.proposals import MAX_LENGTH, MAX_LIMIT, StepSettings
 
 STEP_KINDS = ("welcome", "poll", "proposals", "clustering", "vote", "synthesis", "closing")
 LANGUAGES = ("fr-FR", "fr-CA", "en")
@@ -41,6 +42,7 @@ class StepPlan:
     title: str
     prompt: str = ""
     questions: tuple[QuestionPlan, ...] = ()
+    settings: StepSettings = field(default_factory=StepSettings)
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,18 @@ def parse_step(table: Any, where: str) -> StepPlan:
     questions = tuple(
         parse_question(q, f"{where}, question {i}") for i, q in enumerate(raw_questions, 1)
     )
-    return StepPlan(kind, title, prompt, questions)
+    settings = StepSettings()
+    if kind == "proposals":
+        limit, length = table.get("limit"), table.get("max_length", MAX_LENGTH)
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool)
+                                  or not 1 <= limit <= MAX_LIMIT):
+            raise PlanError(N_("%(where)s: “limit” must be a number of proposals from 1 to "
+                               "%(limit)s."), where=where, limit=MAX_LIMIT)
+        if not isinstance(length, int) or isinstance(length, bool) or not 20 <= length <= 1000:
+            raise PlanError(N_("%(where)s: “max_length” must be from 20 to 1000 characters."),
+                            where=where)
+        settings = StepSettings(limit=limit, max_length=length)
+    return StepPlan(kind, title, prompt, questions, settings)
 
 
 def parse_session(table: Any, where: str) -> SessionPlan:

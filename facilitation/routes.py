@@ -6,7 +6,15 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from facilitation.settings import Settings
-from facilitation.views import api, facilitator, helper, organiser, participant, screen
+from facilitation.views import (
+    api,
+    board,
+    facilitator,
+    helper,
+    organiser,
+    participant,
+    screen,
+)
 
 GET, POST = ["GET"], ["POST"]
 
@@ -18,6 +26,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/j/{code}", participant.join, methods=["GET", "POST"], name="participant:join"),
         Route("/s/{code}", participant.show, methods=GET, name="participant:show"),
         Route("/s/{code}/answer", participant.answer, methods=POST, name="participant:answer"),
+        Route("/s/{code}/propose", participant.propose, methods=POST,
+              name="participant:propose"),
         WebSocketRoute("/s/{code}/ws", participant.ws, name="participant:ws"),
         Route("/prefs", participant.prefs, methods=GET, name="participant:prefs"),
         # Facilitator, projector and helper: secret links.
@@ -30,11 +40,23 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/f/{token}/questions/{question_id}/{action:str}", facilitator.question_state,
               methods=POST, name="facilitator:question"),
         WebSocketRoute("/f/{token}/ws", facilitator.ws, name="facilitator:ws"),
+        Route("/f/{token}/proposals", board.add, methods=POST, name="facilitator:propose"),
+        Route("/f/{token}/proposals/{proposal_id}/{action:str}", board.moderate, methods=POST,
+              name="facilitator:moderate"),
+        Route("/f/{token}/wall", board.wall_mode, methods=POST, name="facilitator:wall"),
+        Route("/f/{token}/themes", board.create_theme, methods=POST, name="facilitator:themes"),
+        Route("/f/{token}/themes/{theme_id}/{action:str}", board.theme, methods=POST,
+              name="facilitator:theme"),
+        Route("/f/{token}/suggestions", board.suggest, methods=POST,
+              name="facilitator:suggest"),
+        Route("/f/{token}/suggestions/{suggestion_id}/{action:str}", board.suggestion,
+              methods=POST, name="facilitator:suggestion"),
         Route("/screen/{token}", screen.show, methods=GET, name="screen:show"),
         Route("/screen/{token}/step", screen.step, methods=POST, name="screen:step"),
         WebSocketRoute("/screen/{token}/ws", screen.ws, name="screen:ws"),
         Route("/h/{token}", helper.show, methods=GET, name="helper:show"),
         Route("/h/{token}/answer", helper.answer, methods=POST, name="helper:answer"),
+        Route("/h/{token}/propose", helper.propose, methods=POST, name="helper:propose"),
         # Organiser: password.
         Route("/organiser/login", organiser.login, methods=["GET", "POST"],
               name="organiser:login"),
@@ -57,6 +79,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/api/sessions/join", api.join_session, methods=POST, name="api:join_session"),
         Route("/api/sessions/{code}/state", api.get_session_state, methods=GET,
               name="api:get_session_state"),
+        Route("/api/sessions/{code}/proposals", api.submit_proposal, methods=POST,
+              name="api:submit_proposal"),
         Route("/api/sessions/{code}/step", api.go_to_step, methods=POST, name="api:go_to_step"),
         Route("/api/sessions/{code}/questions/{question_id}/answers", api.submit_answer,
               methods=POST, name="api:submit_answer"),

@@ -16,10 +16,11 @@ STEP_LABELS = {
     "synthesis": N_("Synthesis"),
     "closing": N_("Closing"),
 }
-CHANNELS = ("phone", "paper", "sms", "other")
+CHANNELS = ("phone", "paper", "aloud", "sms", "other")
 CHANNEL_LABELS = {
     "phone": N_("phone"),
     "paper": N_("paper"),
+    "aloud": N_("said aloud"),
     "sms": N_("SMS"),
     "other": N_("other"),
 }
@@ -42,6 +43,7 @@ class Step:
     title: str
     prompt: str = ""
     started_at: str | None = None
+    settings: str = "{}"  # JSON, read by the step's kind (proposals.StepSettings)
 
 
 @dataclass(frozen=True)

@@ -158,8 +158,9 @@ async def _insert_session(conn: aiosqlite.Connection, workshop_id: int, plan: Se
         )
     for position, step in enumerate(plan.steps):
         cursor = await conn.execute(
-            "INSERT INTO steps (session_id, position, kind, title, prompt) VALUES (?, ?, ?, ?, ?)",
-            (session_id, position, step.kind, step.title, step.prompt),
+            "INSERT INTO steps (session_id, position, kind, title, prompt, settings)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (session_id, position, step.kind, step.title, step.prompt, step.settings.to_json()),
         )
         step_id = cursor.lastrowid
         assert step_id is not None  # noqa: S101
@@ -277,7 +278,8 @@ async def list_steps(db: Database, session_id: int) -> tuple[Step, ...]:
         "SELECT * FROM steps WHERE session_id = ? ORDER BY position", (session_id,)
     )
     return tuple(
-        Step(int(r["id"]), int(r["position"]), r["kind"], r["title"], r["prompt"], r["started_at"])
+        Step(int(r["id"]), int(r["position"]), r["kind"], r["title"], r["prompt"], r["started_at"],
+             r["settings"])
         for r in rows
     )
 
@@ -395,11 +397,13 @@ async def set_question_state(db: Database, session_id: int, question_id: int, st
 
 
 async def add_participant(db: Database, session_id: int, token_hash: str, name: str,
-                          language: str, channel: str = "phone") -> int:
+                          language: str, channel: str = "phone",
+                          subgroup_id: int | None = None) -> int:
     async def op(conn: aiosqlite.Connection) -> int:
         cursor = await conn.execute(
-            "INSERT INTO participants (session_id, token_hash, name, language, channel, joined_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)", (session_id, token_hash, name, language, channel, now()),
+            "INSERT INTO participants (session_id, token_hash, name, language, channel,"
+            " subgroup_id, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (session_id, token_hash, name, language, channel, subgroup_id, now()),
         )
         assert cursor.lastrowid is not None  # noqa: S101
         return cursor.lastrowid

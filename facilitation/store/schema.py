@@ -101,6 +101,51 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX questions_step ON questions(step_id, position);
     CREATE INDEX links_session ON links(session_id, role);
     """,
+    # 2: proposals (with corrections kept), themes, suggested groupings; step settings.
+    """
+    ALTER TABLE steps ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';
+    CREATE TABLE themes (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE proposals (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        step_id INTEGER NOT NULL REFERENCES steps(id) ON DELETE CASCADE,
+        participant_id INTEGER REFERENCES participants(id) ON DELETE SET NULL,
+        channel TEXT NOT NULL,
+        subgroup_id INTEGER REFERENCES subgroups(id) ON DELETE SET NULL,
+        text TEXT NOT NULL,
+        hidden INTEGER NOT NULL DEFAULT 0,
+        pinned INTEGER NOT NULL DEFAULT 0,
+        merged_into INTEGER REFERENCES proposals(id),
+        theme_id INTEGER REFERENCES themes(id) ON DELETE SET NULL,
+        theme_position INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE proposal_audit (
+        id INTEGER PRIMARY KEY,
+        proposal_id INTEGER NOT NULL REFERENCES proposals(id) ON DELETE CASCADE,
+        action TEXT NOT NULL,
+        before TEXT NOT NULL DEFAULT '',
+        after TEXT NOT NULL DEFAULT '',
+        role TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE theme_suggestions (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        title TEXT NOT NULL,
+        proposal_ids TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX proposals_session ON proposals(session_id, merged_into, theme_id);
+    CREATE INDEX proposals_participant ON proposals(participant_id);
+    CREATE INDEX themes_session ON themes(session_id, position);
+    """,
 )
 
 

@@ -12,7 +12,9 @@ from starlette.responses import JSONResponse, Response
 from facilitation import codes, i18n, openapi, security
 from facilitation.i18n_keys import N_
 from facilitation.polls import AnswerError, Question, raw_from_json, validate_answer
+from facilitation.proposals import ProposalError, StepSettings, clean_text
 from facilitation.seances import MAX_NAME, Participant, Seance, State, clean_name
+from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.tallies import ChoiceResults, MatrixResults, RankingResults, Results
 from facilitation.views.common import broadcaster, db_of
@@ -228,6 +230,28 @@ async def submit_answer(request: Request) -> Response:
         raise ApiError(error.status, code, error.message, **error.params) from None
     broadcaster(request).answers_changed(seance.id)
     return JSONResponse({"question_id": question.id, "answer": value}, 201)
+
+
+async def submit_proposal(request: Request) -> Response:
+    seance = await _seance(request)
+    participant = await _participant(request, seance)
+    body = await json_body(request)
+    db = db_of(request)
+    state = await q.get_state(db, seance.id)
+    assert state is not None  # noqa: S101
+    try:
+        if state.step is None or state.step.kind != "proposals":
+            raise ProposalError(N_("Proposals are closed: yours was not recorded."), 409)
+        settings = StepSettings.from_json(state.step.settings)
+        text = clean_text(body.get("text"), settings.max_length)
+        proposal_id = await qp.add_proposal(
+            db, seance.id, state.step.id, text, "phone", participant_id=participant.id,
+            subgroup_id=await qp.participant_subgroup(db, participant.id), settings=settings)
+    except ProposalError as error:
+        code = "proposals_closed" if error.status == 409 else "invalid_proposal"
+        raise ApiError(error.status, code, error.message, **error.params) from None
+    broadcaster(request).answers_changed(seance.id)
+    return JSONResponse({"id": proposal_id, "text": text}, 201)
 
 
 async def get_results(request: Request) -> Response:

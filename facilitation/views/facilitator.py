@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -12,6 +13,8 @@ from starlette.websockets import WebSocket
 
 from facilitation.live import topic
 from facilitation.polls import RESULTS_MODES, Settings
+from facilitation.seances import Seance
+from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.views.common import broadcaster, db_of, int_param, pump, seance_for_link
 from facilitation.web import is_htmx, language_of, read_form, render
@@ -19,12 +22,29 @@ from facilitation.web import is_htmx, language_of, read_form, render
 
 async def show(request: Request) -> Response:
     seance, token = await seance_for_link(request, "facilitator")
+    return await page(request, seance, token)
+
+
+async def page(request: Request, seance: Seance, token: str, status_code: int = 200,
+               **context: Any) -> Response:
+    """The facilitator's page, also re-shown with an error message after a refused action."""
+    db = db_of(request)
     snap = await broadcaster(request).snapshot(seance.id)
     assert snap is not None  # noqa: S101
-    links = await q.active_links(db_of(request), seance.id)
-    participants = await q.list_participants(db_of(request), seance.id, limit=200)
-    return render(request, "pages/facilitator.html", seance=snap.state.seance, snap=snap,
-                  token=token, links=links, participants=participants)
+    links = await q.active_links(db, seance.id)
+    participants = await q.list_participants(db, seance.id, limit=200)
+    kind = snap.state.step.kind if snap.state.step else ""
+    board: dict[str, Any] = {}
+    if kind in ("proposals", "clustering"):
+        board = {
+            "proposals": await qp.list_proposals(db, seance.id),
+            "themes": await qp.list_themes(db, seance.id),
+            "subgroups": await qp.list_subgroups(db, seance.id),
+            "suggestions": await qp.list_suggestions(db, seance.id),
+        }
+    return render(request, "pages/facilitator.html", status_code=status_code,
+                  seance=snap.state.seance, snap=snap, token=token, links=links,
+                  participants=participants, board=board, **context)
 
 
 def _back(request: Request, token: str) -> Response:

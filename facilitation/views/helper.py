@@ -10,7 +10,9 @@ from starlette.responses import RedirectResponse, Response
 from facilitation import security
 from facilitation.i18n_keys import N_
 from facilitation.polls import AnswerError, raw_from_form, validate_answer
+from facilitation.proposals import ProposalError, StepSettings, clean_text
 from facilitation.seances import Seance
+from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.views.common import broadcaster, db_of, seance_for_link
 from facilitation.web import read_form, render
@@ -34,8 +36,11 @@ async def _page(request: Request, seance: Seance, token: str, status_code: int =
     assert state is not None  # noqa: S101
     presence = await q.presence(db_of(request), seance.id)
     saved = request.query_params.get("saved", "")
+    entered = [p for p in await qp.list_proposals(db_of(request), seance.id)
+               if p.channel == "paper"][-10:]
     return render(request, "pages/helper.html", status_code=status_code, seance=seance,
-                  state=state, token=token, presence=presence,
+                  state=state, token=token, presence=presence, entered=entered[::-1],
+                  subgroups=await qp.list_subgroups(db_of(request), seance.id),
                   saved=int(saved) if saved.isdigit() and len(saved) < 7 else None, **context)
 
 
@@ -72,4 +77,30 @@ async def answer(request: Request) -> Response:
                            error_params=error.params, card=raw_card[:6])
     broadcaster(request).answers_changed(seance.id)
     target = request.url_for("helper:show", token=token).include_query_params(saved=card)
+    return RedirectResponse(target, 303)
+
+
+async def propose(request: Request) -> Response:
+    """A proposal written on a paper card or said to the helper: added, never moderated."""
+    seance, token = await seance_for_link(request, "helper")
+    form = await read_form(request)
+    db = db_of(request)
+    state = await q.get_state(db, seance.id)
+    assert state is not None  # noqa: S101
+    raw_group = str(form.get("subgroup", ""))
+    subgroup = int(raw_group) if raw_group.isdigit() and len(raw_group) < 12 else None
+    try:
+        if state.step is None or state.step.kind != "proposals":
+            raise ProposalError(N_("Proposals are closed: yours was not recorded."), 409)
+        if raw_group and subgroup not in {sid for sid, _ in await qp.list_subgroups(
+                db, seance.id)}:
+            raise ProposalError(N_("Choose your table from the list."))
+        settings = StepSettings.from_json(state.step.settings)
+        text = clean_text(form.get("text"), settings.max_length)
+        await qp.add_proposal(db, seance.id, state.step.id, text, "paper", subgroup_id=subgroup)
+    except ProposalError as error:
+        return await _page(request, seance, token, status_code=error.status, error=error.message,
+                           error_params=error.params, draft=str(form.get("text", ""))[:2000])
+    broadcaster(request).answers_changed(seance.id)
+    target = request.url_for("helper:show", token=token).include_query_params(proposed=1)
     return RedirectResponse(target, 303)

@@ -16,7 +16,9 @@ from facilitation.broadcast import version
 from facilitation.i18n_keys import N_
 from facilitation.live import topic
 from facilitation.polls import AnswerError, Question, raw_from_form, validate_answer
+from facilitation.proposals import Proposal, ProposalError, StepSettings, clean_text
 from facilitation.seances import MAX_NAME, Participant, Seance, State, clean_name
+from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.views.common import broadcaster, db_of, pump
 from facilitation.web import (
@@ -70,23 +72,28 @@ async def join(request: Request) -> Response:
     form = await read_form(request) if request.method == "POST" else None
     if await current_participant(request, seance) is not None:
         return RedirectResponse(request.url_for("participant:show", code=seance.code), 303)
+    subgroups = await qp.list_subgroups(db_of(request), seance.id)
     if form is None:
         return render(request, "pages/join.html", seance=seance, name="",
-                      chosen=language_of(request))
+                      chosen=language_of(request), subgroups=subgroups)
     language = str(form.get("language", ""))
     raw_name = str(form.get("name", ""))
+    raw_group = str(form.get("subgroup", ""))
+    subgroup = int(raw_group) if raw_group.isdigit() and len(raw_group) < 12 else None
     error = None
     if language not in i18n.LANGUAGES:
         error = N_("Choose a language from the list.")
     elif len(" ".join(raw_name.split())) > MAX_NAME:
         error = N_("A first name has at most %(limit)s characters.")
+    elif raw_group and subgroup not in {sid for sid, _name in subgroups}:
+        error = N_("Choose your table from the list.")
     if error:
         return render(request, "pages/join.html", status_code=422, seance=seance,
                       name=raw_name[:MAX_NAME], chosen=language_of(request, language),
-                      error=error, limit=MAX_NAME)
+                      error=error, limit=MAX_NAME, subgroups=subgroups)
     token = security.new_token()
     await q.add_participant(db_of(request), seance.id, security.hash_token(token),
-                            clean_name(raw_name), language)
+                            clean_name(raw_name), language, subgroup_id=subgroup)
     broadcaster(request).answers_changed(seance.id)
     response = RedirectResponse(request.url_for("participant:show", code=seance.code), 303)
     secure = request.app.state.settings.secure_cookies
@@ -100,10 +107,12 @@ async def join(request: Request) -> Response:
 class Panel:
     """What one participant's screen shows now."""
 
-    kind: str  # "question", "thanks" or "waiting"
+    kind: str  # "question", "thanks", "propose" or "waiting"
     question: Question | None = None
     chosen: Any = None
     answered: tuple[Question, ...] = ()
+    proposals: tuple[Proposal, ...] = ()  # the participant's own, on a proposal step
+    settings: StepSettings = StepSettings()
 
 
 async def panel_for(request: Request, state: State, participant: Participant,
@@ -119,6 +128,10 @@ async def panel_for(request: Request, state: State, participant: Participant,
         answered.append(question)
     if answered:
         return Panel("thanks", answered=tuple(answered))
+    if state.step is not None and state.step.kind == "proposals":
+        own = await qp.own_proposals(db, state.seance.id, participant.id)
+        return Panel("propose", proposals=tuple(own),
+                     settings=StepSettings.from_json(state.step.settings))
     return Panel("waiting")
 
 
@@ -181,6 +194,43 @@ async def _question_of_form(request: Request, form: FormData, seance: Seance) ->
     if not raw.isdigit() or len(raw) > 12:
         return None
     return await q.get_question(db_of(request), int(raw), seance.id)
+
+
+async def propose(request: Request) -> Response:
+    """A proposal from a phone, on the séance's current proposal step."""
+    seance = await _seance(request)
+    participant = await current_participant(request, seance)
+    if participant is None:
+        return RedirectResponse(request.url_for("participant:join", code=seance.code), 303)
+    form = await read_form(request)
+    db = db_of(request)
+    state = await q.get_state(db, seance.id)
+    assert state is not None  # noqa: S101
+    step = state.step
+    try:
+        if step is None or step.kind != "proposals":
+            raise ProposalError(N_("Proposals are closed: yours was not recorded."), 409)
+        settings = StepSettings.from_json(step.settings)
+        text = clean_text(form.get("text"), settings.max_length)
+        await qp.add_proposal(db, seance.id, step.id, text, "phone",
+                              participant_id=participant.id,
+                              subgroup_id=await qp.participant_subgroup(db, participant.id),
+                              settings=settings)
+    except ProposalError as error:
+        panel = await panel_for(request, state, participant)
+        template = ("partials/participant_panel.html" if is_htmx(request)
+                    else "pages/participant.html")
+        return render(request, template, status_code=error.status, seance=seance, state=state,
+                      panel=panel, participant=participant, version=version(state),
+                      error=error.message, error_params=error.params,
+                      draft=str(form.get("text", ""))[:2000])
+    broadcaster(request).answers_changed(seance.id)
+    if is_htmx(request):
+        panel = await panel_for(request, state, participant)
+        return render(request, "partials/participant_panel.html", seance=seance, state=state,
+                      panel=panel, participant=participant, version=version(state), saved=True)
+    target = request.url_for("participant:show", code=seance.code).include_query_params(saved=1)
+    return RedirectResponse(target, 303)
 
 
 async def prefs(request: Request) -> Response:

@@ -17,3 +17,16 @@
                  headers: { "X-CSRF-Token": token } });
   });
 })();
+
+// A wall with many proposals is shown page by page, turning every 8 seconds. The pages are
+// looked up at each turn: live updates replace them.
+(function () {
+  "use strict";
+  var current = 0;
+  setInterval(function () {
+    var pages = document.querySelectorAll(".wall-page");
+    if (pages.length < 2) { current = 0; return; }
+    current = (current + 1) % pages.length;
+    for (var i = 0; i < pages.length; i++) { pages[i].hidden = i !== current; }
+  }, 8000);
+})();
