@@ -8,11 +8,13 @@ of themes itself; a theme's title is made of its most characteristic words.
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.cluster.hierarchy import ClusterWarning
 from scipy.sparse import hstack
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -46,15 +48,27 @@ def labels(texts: Sequence[str], threshold: float = DISTANCE_THRESHOLD) -> list[
         return [0] * len(texts)
     word_vectors = TfidfVectorizer(analyzer=_stems, sublinear_tf=True).fit_transform(texts) \
         if any(_stems(t) for t in texts) else None
-    char_vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
-                                   preprocessor=_normalized).fit_transform(texts)
+    try:
+        char_vectors = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5),
+                                       sublinear_tf=True,
+                                       preprocessor=_normalized).fit_transform(texts)
+    except ValueError:  # nothing but blanks or one-letter words: no grouping to offer
+        return list(range(len(texts)))
     matrix = char_vectors if word_vectors is None else hstack([word_vectors, char_vectors])
     dense = normalize(matrix).toarray()
-    if not np.any(dense):
-        return list(range(len(texts)))
-    model = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
-                                    distance_threshold=threshold)
-    return [int(label) for label in model.fit_predict(dense)]
+    # A text with no features at all (blank, punctuation) stays on its own.
+    rows = [i for i in range(len(texts)) if np.any(dense[i])]
+    found = list(range(len(texts), 2 * len(texts)))
+    if len(rows) >= 2:
+        model = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+                                        distance_threshold=threshold)
+        with warnings.catch_warnings():
+            # SciPy mistakes a 2×2 matrix for a distance matrix and says so; it is not.
+            warnings.simplefilter("ignore", ClusterWarning)
+            predicted = model.fit_predict(dense[rows])
+        for i, label in zip(rows, predicted, strict=True):
+            found[i] = int(label)
+    return found
 
 
 def title(texts: Sequence[str], others: Sequence[str]) -> str:
