@@ -150,7 +150,8 @@ async def show(request: Request) -> Response:
     panel = await panel_for(request, state, participant, _edit_param(request))
     template = "partials/participant_panel.html" if is_htmx(request) else "pages/participant.html"
     return render(request, template, seance=seance, state=state, panel=panel,
-                  participant=participant, version=version(state))
+                  participant=participant, version=version(state),
+                  saved=request.query_params.get("saved") == "1")
 
 
 async def answer(request: Request) -> Response:
