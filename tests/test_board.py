@@ -178,3 +178,25 @@ def test_unknown_themes_and_suggestions(seance, client, path):
     base = f"/f/{seance.links['facilitator']}"
     token = csrf_of(client.get(base).text)
     assert client.post(base + path, data={"csrf": token, "name": "x"}).status_code == 404
+
+
+def test_projector_wall_pages_and_tables(seance, client):
+    go(seance, "proposals")
+    step = next(s.id for s in seance.call(q.list_steps, seance.id) if s.kind == "proposals")
+    groups = seance.call(qp.list_subgroups, seance.id)
+    for i in range(11):
+        db = seance.client.app.state.db
+        seance.client.portal.call(lambda i=i: qp.add_proposal(
+            db, seance.id, step, f"idée numéro {i}", "phone", subgroup_id=groups[i % 2][0]))
+    screen = client.get(f"/screen/{seance.links['screen']}").text
+    assert screen.count('class="wall-page"') == 2 and "Page 2 sur 2" in screen
+    # Only the first page shows until the projector turns it.
+    assert re.search(r'data-page="2"[^>]*\shidden', screen)
+    assert not re.search(r'data-page="1"[^>]*\shidden', screen)
+    base = f"/f/{seance.links['facilitator']}"
+    page = client.get(base)
+    assert "11 propositions sur le mur" in page.text
+    client.post(f"{base}/wall", data={"csrf": csrf_of(page.text), "by": "1"})
+    screen = client.get(f"/screen/{seance.links['screen']}").text
+    tables = re.findall(r'<div class="wall-group"><h2>([^<]+)</h2>', screen)
+    assert tables == [groups[0][1], groups[1][1]]

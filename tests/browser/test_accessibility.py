@@ -181,3 +181,48 @@ def test_participant_first_load_fits_the_budget(browser, server):
     urls = " ".join(url for url, _ in sizes)
     assert "htmx" in urls and "eclair.css" in urls and f"/s/{server.code}" in urls, sizes
     assert total <= BUDGET, (total, sizes)
+
+
+@pytest.mark.parametrize("locale", ["fr-FR", "fr-CA", "en"])
+def test_proposal_and_theme_pages_have_no_axe_violations(browser, server, locale):
+    fac = {"authorization": f"Bearer {server.token('facilitator')}"}
+    api = f"/api/sessions/{server.code}"
+    http = httpx.Client(base_url=server.base, timeout=10)
+    http.post(f"{api}/step", json={"position": 2}, headers=fac)
+    phone_ctx = browser.new_context(**{**PHONE, "locale": locale})
+    phone = phone_ctx.new_page()
+    phone.goto(server.urls["join"])
+    phone.locator("#subgroup").select_option(index=1)
+    phone.locator("button[type=submit]").click()
+    check(phone, f"phone proposal form [{locale}]")
+    for text in ("une navette gratuite", "navette gratuite svp", "des cours d'informatique"):
+        phone.locator("textarea").fill(text)
+        phone.locator("button.primary").click()
+        phone.locator(".own li", has_text=text).wait_for()
+    check(phone, f"phone proposals sent, limit reached [{locale}]")
+    ctx = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.goto(server.urls["helper"])
+    check(page, f"helper proposal form [{locale}]")
+    page.goto(server.urls["facilitator"])
+    for summary in page.locator("#proposals details summary").all():
+        summary.click()
+    check(page, f"facilitator moderation [{locale}]")
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(server.urls["screen"])
+    check(page, f"projector wall [{locale}]")
+    http.post(f"{api}/step", json={"position": 3}, headers=fac)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(server.urls["facilitator"])
+    page.locator("#theme-name").fill("Transport")
+    page.locator("#theme-name").press("Enter")
+    page.locator("#suggestions button").click()
+    for summary in page.locator("#board details summary").all():
+        summary.click()
+    check(page, f"facilitator board with suggestions [{locale}]")
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(server.urls["screen"])
+    check(page, f"projector themes [{locale}]")
+    ctx.close()
+    phone_ctx.close()
+    http.close()
