@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from facilitation import polls
-from facilitation.i18n_keys import N_
+from facilitation.i18n_keys import N_, UserError
 from facilitation.proposals import MAX_LENGTH, MAX_LIMIT, StepSettings
 
 STEP_KINDS = ("welcome", "poll", "proposals", "clustering", "vote", "synthesis", "closing")
@@ -18,13 +18,11 @@ MAX_TITLE = 200
 MAX_LONG_TEXT = 4000
 
 
-class PlanError(ValueError):
-    """A plan that cannot be imported; `message` is a msgid, `params` fill it in."""
+class PlanError(UserError):
+    """A plan that cannot be imported."""
 
     def __init__(self, message: str, **params: object) -> None:
-        super().__init__(message % params if params else message)
-        self.message = message
-        self.params = params
+        super().__init__(message, 422, **params)
 
 
 @dataclass(frozen=True)

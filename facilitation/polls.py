@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from facilitation.i18n_keys import N_
+from facilitation.i18n_keys import N_, UserError
 
 KINDS = ("single", "multiple", "matrix", "scale", "text", "ranking")
 KIND_LABELS = {
@@ -100,14 +100,8 @@ class Question:
         return range(self.settings.scale_min, self.settings.scale_max + 1)
 
 
-class AnswerError(ValueError):
-    """An answer that cannot be stored; `message` is a msgid for the person's language."""
-
-    def __init__(self, message: str, status: int = 422, **params: object) -> None:
-        super().__init__(message % params if params else message)
-        self.message = message
-        self.params = params
-        self.status = status
+class AnswerError(UserError):
+    """An answer that cannot be stored."""
 
 
 @dataclass(frozen=True)

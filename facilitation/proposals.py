@@ -6,21 +6,15 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
-from facilitation.i18n_keys import N_
+from facilitation.i18n_keys import N_, UserError
 
 MAX_LENGTH = 280
 MAX_LIMIT = 50
 MAX_THEME_NAME = 80
 
 
-class ProposalError(ValueError):
-    """A proposal or moderation action that cannot be done; `message` is a msgid."""
-
-    def __init__(self, message: str, status: int = 422, **params: object) -> None:
-        super().__init__(message % params if params else message)
-        self.message = message
-        self.params = params
-        self.status = status
+class ProposalError(UserError):
+    """A proposal or moderation action that cannot be done."""
 
 
 @dataclass(frozen=True)

@@ -140,18 +140,32 @@ def _edit_param(request: Request) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 12 else None
 
 
+async def respond(request: Request, seance: Seance, participant: Participant,
+                  panel: Panel | None = None, status_code: int = 200,
+                  **context: Any) -> Response:
+    """The participant's panel as it is now (or `panel`): the partial for htmx, else the page."""
+    state = await q.get_state(db_of(request), seance.id)
+    assert state is not None  # noqa: S101 - the séance exists
+    if panel is None:
+        panel = await panel_for(request, state, participant, _edit_param(request))
+    template = "partials/participant_panel.html" if is_htmx(request) else "pages/participant.html"
+    return render(request, template, status_code=status_code, seance=seance, state=state,
+                  panel=panel, participant=participant, version=version(state), **context)
+
+
+def _saved(request: Request, seance: Seance) -> Response:
+    """After a post without JavaScript: back to the séance page (post/redirect/get)."""
+    target = request.url_for("participant:show", code=seance.code).include_query_params(saved=1)
+    return RedirectResponse(target, 303)
+
+
 async def show(request: Request) -> Response:
     seance = await _seance(request)
     participant = await current_participant(request, seance)
     if participant is None:
         return RedirectResponse(request.url_for("participant:join", code=seance.code), 303)
-    state = await q.get_state(db_of(request), seance.id)
-    assert state is not None  # noqa: S101 - the séance exists
-    panel = await panel_for(request, state, participant, _edit_param(request))
-    template = "partials/participant_panel.html" if is_htmx(request) else "pages/participant.html"
-    return render(request, template, seance=seance, state=state, panel=panel,
-                  participant=participant, version=version(state),
-                  saved=request.query_params.get("saved") == "1")
+    return await respond(request, seance, participant,
+                         saved=request.query_params.get("saved") == "1")
 
 
 async def answer(request: Request) -> Response:
@@ -168,26 +182,16 @@ async def answer(request: Request) -> Response:
         value = validate_answer(question, raw_from_form(form))
         await q.save_answer(db, question.id, participant.id, value)
     except AnswerError as error:
-        state = await q.get_state(db, seance.id)
-        assert state is not None  # noqa: S101
-        if question is not None and question.is_open and error.status != 409:
-            panel = Panel("question", question, None)
-        else:
-            panel = await panel_for(request, state, participant)
-        template = ("partials/participant_panel.html" if is_htmx(request)
-                    else "pages/participant.html")
-        return render(request, template, status_code=error.status, seance=seance, state=state,
-                      panel=panel, participant=participant, version=version(state),
-                      error=error.message, error_params=error.params)
+        # Keep the form on screen for a fixable mistake; a closed question moves on.
+        keep = question is not None and question.is_open and error.status != 409
+        return await respond(request, seance, participant,
+                             Panel("question", question) if keep else None,
+                             status_code=error.status, error=error.message,
+                             error_params=error.params)
     broadcaster(request).answers_changed(seance.id)
     if is_htmx(request):
-        state = await q.get_state(db, seance.id)
-        assert state is not None  # noqa: S101
-        panel = await panel_for(request, state, participant)
-        return render(request, "partials/participant_panel.html", seance=seance, state=state,
-                      panel=panel, participant=participant, version=version(state), saved=True)
-    target = request.url_for("participant:show", code=seance.code).include_query_params(saved=1)
-    return RedirectResponse(target, 303)
+        return await respond(request, seance, participant, saved=True)
+    return _saved(request, seance)
 
 
 async def _question_of_form(request: Request, form: FormData, seance: Seance) -> Question | None:
@@ -218,20 +222,13 @@ async def propose(request: Request) -> Response:
                               subgroup_id=await qp.participant_subgroup(db, participant.id),
                               settings=settings)
     except ProposalError as error:
-        panel = await panel_for(request, state, participant)
-        template = ("partials/participant_panel.html" if is_htmx(request)
-                    else "pages/participant.html")
-        return render(request, template, status_code=error.status, seance=seance, state=state,
-                      panel=panel, participant=participant, version=version(state),
-                      error=error.message, error_params=error.params,
-                      draft=str(form.get("text", ""))[:2000])
+        return await respond(request, seance, participant, status_code=error.status,
+                             error=error.message, error_params=error.params,
+                             draft=str(form.get("text", ""))[:2000])
     broadcaster(request).answers_changed(seance.id)
     if is_htmx(request):
-        panel = await panel_for(request, state, participant)
-        return render(request, "partials/participant_panel.html", seance=seance, state=state,
-                      panel=panel, participant=participant, version=version(state), saved=True)
-    target = request.url_for("participant:show", code=seance.code).include_query_params(saved=1)
-    return RedirectResponse(target, 303)
+        return await respond(request, seance, participant, saved=True)
+    return _saved(request, seance)
 
 
 async def prefs(request: Request) -> Response:
