@@ -1,0 +1,230 @@
+"""Votes and what they decide: agree/disagree/pass with a consensus rule, dot voting, and
+majority judgment with its standard tie-break. Pure, no I/O."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+
+from facilitation.i18n_keys import N_, UserError
+
+METHODS = ("agree", "dots", "judgment")
+METHOD_LABELS = {
+    "agree": N_("Agree / disagree / pass"),
+    "dots": N_("Dot voting"),
+    "judgment": N_("Majority judgment"),
+}
+AGREE, PASS, DISAGREE = 1, 0, -1
+AGREE_LABELS = {AGREE: N_("Agree"), DISAGREE: N_("Disagree"), PASS: N_("Pass")}
+# Best first: index 0 is the best grade.
+GRADES = (N_("Excellent"), N_("Very good"), N_("Good"), N_("Fairly good"), N_("Passable"),
+          N_("Insufficient"), N_("Reject"))
+DIVISIVE_SHARE = 0.3  # at least this much agreement and this much disagreement at once
+
+
+class VoteError(UserError):
+    """A vote that cannot be stored."""
+
+
+@dataclass(frozen=True)
+class VoteSettings:
+    """A vote step: its method, what it is about, and its points for dot voting."""
+
+    method: str = "agree"
+    target: str = "proposals"  # proposals | theme | selection | themes
+    theme_id: int | None = None
+    selection: tuple[int, ...] = ()
+    points: int = 5  # dot voting: points per person
+    max_per_item: int = 3  # dot voting: at most this many on one item
+    open: bool = False
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str | None) -> VoteSettings:
+        data = json.loads(text or "{}")
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        if "selection" in known:
+            known["selection"] = tuple(known["selection"])
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class ConsensusRule:
+    """When a proposal reaches consensus; stated on screen and in the report."""
+
+    min_agree: float = 2 / 3
+    max_disagree: float = 0.15
+    min_votes: int = 5
+    every_subgroup: bool = False
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str | None) -> ConsensusRule:
+        data = json.loads(text or "{}")
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def check_rule(min_agree: float, max_disagree: float, min_votes: int) -> None:
+    if not 0.5 <= min_agree <= 1:
+        raise VoteError(N_("The share that must agree is between 50 %% and 100 %%."))
+    if not 0 <= max_disagree <= 0.5:
+        raise VoteError(N_("The share that may disagree is between 0 %% and 50 %%."))
+    if not 1 <= min_votes <= 1000:
+        raise VoteError(N_("The minimum number of votes is between 1 and 1000."))
+
+
+# Validation -------------------------------------------------------------------------------
+
+
+def validate_agree(raw: object) -> int:
+    value = {"agree": AGREE, "disagree": DISAGREE, "pass": PASS, "1": AGREE, "-1": DISAGREE,
+             "0": PASS}.get(str(raw)) if not isinstance(raw, bool) else None
+    if value is None:
+        raise VoteError(N_("Choose agree, disagree or pass."))
+    return value
+
+
+def validate_grade(raw: object) -> int:
+    text = str(raw)
+    if isinstance(raw, bool) or not text.isdigit() or not 0 <= int(text) < len(GRADES):
+        raise VoteError(N_("Choose one of the grades."))
+    return int(text)
+
+
+def validate_dots(raw: Mapping[int, object], items: Iterable[int],
+                  settings: VoteSettings) -> dict[int, int]:
+    """Given points per item, return them (zeros dropped) or raise VoteError."""
+    known = set(items)
+    dots: dict[int, int] = {}
+    for item, value in raw.items():
+        if item not in known:
+            raise VoteError(N_("This item is not part of the vote."))
+        text = str(value).strip() or "0"
+        if isinstance(value, bool) or not text.isdigit():
+            raise VoteError(N_("Points are whole numbers."))
+        if int(text) > settings.max_per_item:
+            raise VoteError(N_("At most %(limit)s points on one item."),
+                            limit=settings.max_per_item)
+        if int(text):
+            dots[item] = int(text)
+    if sum(dots.values()) > settings.points:
+        raise VoteError(N_("You have %(limit)s points in all: you gave %(given)s."),
+                        limit=settings.points, given=sum(dots.values()))
+    return dots
+
+
+def order_for(participant_id: int, items: Sequence[int]) -> list[int]:
+    """The items in an order of this participant's own, the same on every visit, so the
+    first item is not always the same one for everybody (order bias)."""
+    shuffled = list(items)
+    random.Random(participant_id * 7919).shuffle(shuffled)  # noqa: S311 - not a secret
+    return shuffled
+
+
+# Agree / disagree / pass and consensus --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgreeTally:
+    agree: int = 0
+    disagree: int = 0
+    passes: int = 0
+
+    @property
+    def n(self) -> int:
+        return self.agree + self.disagree + self.passes
+
+    @property
+    def agree_share(self) -> float:
+        return self.agree / self.n if self.n else 0.0
+
+    @property
+    def disagree_share(self) -> float:
+        return self.disagree / self.n if self.n else 0.0
+
+    def add(self, value: int) -> AgreeTally:
+        return AgreeTally(self.agree + (value == AGREE), self.disagree + (value == DISAGREE),
+                          self.passes + (value == PASS))
+
+
+def tally_agree(values: Iterable[int]) -> AgreeTally:
+    tally = AgreeTally()
+    for value in values:
+        tally = tally.add(value)
+    return tally
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str  # consensus | divisive | too_few | none
+    tally: AgreeTally
+    by_subgroup: dict[str, AgreeTally] = field(default_factory=dict)
+    failing_subgroups: tuple[str, ...] = ()
+
+
+def _meets(tally: AgreeTally, rule: ConsensusRule) -> bool:
+    return tally.agree_share >= rule.min_agree and tally.disagree_share <= rule.max_disagree
+
+
+def verdict(tally: AgreeTally, rule: ConsensusRule,
+            by_subgroup: Mapping[str, AgreeTally] | None = None,
+            counted_subgroups: Iterable[str] = ()) -> Verdict:
+    """Judge one item. With `every_subgroup`, each subgroup in `counted_subgroups` (those
+    with at least `min_votes` members: fixed for the vote, so an added agreeing vote can
+    never turn a subgroup against the item) must meet the rule too."""
+    groups = dict(by_subgroup or {})
+    if tally.n < rule.min_votes:
+        return Verdict("too_few", tally, groups)
+    failing: tuple[str, ...] = ()
+    if rule.every_subgroup:
+        failing = tuple(name for name in counted_subgroups
+                        if not _meets(groups.get(name, AgreeTally()), rule))
+    if _meets(tally, rule) and not failing:
+        return Verdict("consensus", tally, groups)
+    if tally.agree_share >= DIVISIVE_SHARE and tally.disagree_share >= DIVISIVE_SHARE:
+        return Verdict("divisive", tally, groups, failing)
+    return Verdict("none", tally, groups, failing)
+
+
+# Dot voting ----------------------------------------------------------------------------
+
+
+def tally_dots(ballots: Iterable[Mapping[int, int]]) -> dict[int, int]:
+    totals: dict[int, int] = {}
+    for ballot in ballots:
+        for item, points in ballot.items():
+            totals[item] = totals.get(item, 0) + points
+    return totals
+
+
+# Majority judgment ---------------------------------------------------------------------
+
+
+def median_grade(grades: Sequence[int]) -> int:
+    """The majority grade: the lower median (index 0 best, so the worse of the two middles)."""
+    return sorted(grades)[len(grades) // 2]
+
+
+def majority_value(grades: Sequence[int]) -> tuple[int, ...]:
+    """The standard tie-break: the sequence of majority grades obtained by removing, one by
+    one, the current majority grade. Items compare by this sequence (lower is better)."""
+    remaining = sorted(grades)
+    sequence = []
+    while remaining:
+        grade = median_grade(remaining)
+        sequence.append(grade)
+        remaining.remove(grade)
+    return tuple(sequence)
+
+
+def rank_judgment(grades_by_item: Mapping[int, Sequence[int]]) -> list[tuple[int, tuple[int, ...]]]:
+    """Items best first, each with its majority value; items without grades come last."""
+    graded = [(item, majority_value(g)) for item, g in grades_by_item.items() if g]
+    ungraded = [(item, ()) for item, g in grades_by_item.items() if not g]
+    return sorted(graded, key=lambda pair: pair[1]) + ungraded
