@@ -16,7 +16,10 @@ from facilitation.settings import Settings
 from facilitation.store import Database
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
+from facilitation.store import votes as qv
+from facilitation.store.votes import results_of, synthesis_of
 from facilitation.tallies import Results
+from facilitation.voting import ConsensusRule, Synthesis, VoteResults, VoteSettings
 from facilitation.web import render_string
 
 log = logging.getLogger("eclair.live")
@@ -36,6 +39,11 @@ class Snapshot:
     proposals: tuple[Proposal, ...] = ()  # on a proposal or grouping step
     themes: tuple[Theme, ...] = ()
     wall_by_subgroup: bool = False
+    vote: VoteResults | None = None  # on a vote step
+    vote_settings: VoteSettings | None = None
+    synthesis: Synthesis | None = None  # on the synthesis and closing steps
+    rule: ConsensusRule | None = None
+    next_seance: Seance | None = None
 
 
 def version(state: State) -> str:
@@ -68,7 +76,17 @@ class Broadcaster:
             themes = tuple(await qp.list_themes(self.db, session_id)) if kind == "clustering" \
                 else ()
         join_url = f"{self.settings.public_url}/j/{state.seance.code}"
+        vote = settings = summary = rule = None
+        if state.step is not None and kind == "vote":
+            settings = VoteSettings.from_json(state.step.settings)
+            vote = await results_of(self.db, session_id, state.step)
+        if kind in ("vote", "synthesis", "closing"):
+            rule = await qv.get_rule(self.db, session_id)
+        if kind in ("synthesis", "closing"):
+            summary = await synthesis_of(self.db, state)
         return Snapshot(
+            vote=vote, vote_settings=settings, synthesis=summary, rule=rule,
+            next_seance=await qv.next_seance(self.db, session_id) if kind == "closing" else None,
             state=state,
             presence=await q.presence(self.db, session_id),
             results=results,

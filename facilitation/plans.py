@@ -10,6 +10,7 @@ from typing import Any
 from facilitation import polls
 from facilitation.i18n_keys import N_, UserError
 from facilitation.proposals import MAX_LENGTH, MAX_LIMIT, StepSettings
+from facilitation.voting import METHODS, VoteSettings
 
 STEP_KINDS = ("welcome", "poll", "proposals", "clustering", "vote", "synthesis", "closing")
 LANGUAGES = ("fr-FR", "fr-CA", "en")
@@ -40,7 +41,7 @@ class StepPlan:
     title: str
     prompt: str = ""
     questions: tuple[QuestionPlan, ...] = ()
-    settings: StepSettings = field(default_factory=StepSettings)
+    settings: StepSettings | VoteSettings = field(default_factory=StepSettings)
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,25 @@ def parse_step(table: Any, where: str) -> StepPlan:
             raise PlanError(N_("%(where)s: “max_length” must be from 20 to 1000 characters."),
                             where=where)
         settings = StepSettings(limit=limit, max_length=length)
+    if kind == "vote":
+        return StepPlan(kind, title, prompt, questions, parse_vote(table, where))
     return StepPlan(kind, title, prompt, questions, settings)
+
+
+def parse_vote(table: dict[str, Any], where: str) -> VoteSettings:
+    method, target = table.get("method", "agree"), table.get("target", "proposals")
+    if method not in METHODS:
+        raise PlanError(N_("%(where)s: unknown vote method “%(kind)s”."), where=where,
+                        kind=method)
+    if target not in ("proposals", "themes"):
+        raise PlanError(N_("%(where)s: “target” must be “proposals” or “themes”."),
+                        where=where)
+    points, most = table.get("points", 5), table.get("max_per_item", 3)
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (points, most)) or \
+            not 1 <= most <= points <= 100:
+        raise PlanError(N_("%(where)s: “points” and “max_per_item” must be whole numbers, "
+                           "1 ≤ max_per_item ≤ points ≤ 100."), where=where)
+    return VoteSettings(method=method, target=target, points=points, max_per_item=most)
 
 
 def parse_session(table: Any, where: str) -> SessionPlan:

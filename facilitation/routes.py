@@ -14,6 +14,7 @@ from facilitation.views import (
     organiser,
     participant,
     screen,
+    vote,
 )
 
 GET, POST = ["GET"], ["POST"]
@@ -28,6 +29,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/s/{code}/answer", participant.answer, methods=POST, name="participant:answer"),
         Route("/s/{code}/propose", participant.propose, methods=POST,
               name="participant:propose"),
+        Route("/s/{code}/vote", participant.cast_vote, methods=POST, name="participant:vote"),
         WebSocketRoute("/s/{code}/ws", participant.ws, name="participant:ws"),
         Route("/prefs", participant.prefs, methods=GET, name="participant:prefs"),
         # Facilitator, projector and helper: secret links.
@@ -44,6 +46,10 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/f/{token}/proposals/{proposal_id}/{action:str}", board.moderate, methods=POST,
               name="facilitator:moderate"),
         Route("/f/{token}/wall", board.wall_mode, methods=POST, name="facilitator:wall"),
+        Route("/f/{token}/vote", vote.configure, methods=POST, name="facilitator:vote"),
+        Route("/f/{token}/vote/{action:str}", vote.open_close, methods=POST,
+              name="facilitator:vote_state"),
+        Route("/f/{token}/close", vote.close_seance, methods=POST, name="facilitator:close"),
         Route("/f/{token}/themes", board.create_theme, methods=POST, name="facilitator:themes"),
         Route("/f/{token}/themes/{theme_id}/{action:str}", board.theme, methods=POST,
               name="facilitator:theme"),
@@ -57,6 +63,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/h/{token}", helper.show, methods=GET, name="helper:show"),
         Route("/h/{token}/answer", helper.answer, methods=POST, name="helper:answer"),
         Route("/h/{token}/propose", helper.propose, methods=POST, name="helper:propose"),
+        Route("/h/{token}/vote", vote.helper_vote, methods=POST, name="helper:vote"),
         # Organiser: password.
         Route("/organiser/login", organiser.login, methods=["GET", "POST"],
               name="organiser:login"),
@@ -71,6 +78,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
               methods=POST, name="organiser:create_session"),
         Route("/organiser/sessions/{session_id}/questions", organiser.add_question,
               methods=POST, name="organiser:add_question"),
+        Route("/organiser/sessions/{session_id}/consensus", vote.set_rule, methods=POST,
+              name="organiser:consensus"),
         Route("/organiser/sessions/{session_id}/links/{role}", organiser.rotate_link,
               methods=POST, name="organiser:rotate_link"),
         # JSON API.
@@ -81,6 +90,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
               name="api:get_session_state"),
         Route("/api/sessions/{code}/proposals", api.submit_proposal, methods=POST,
               name="api:submit_proposal"),
+        Route("/api/sessions/{code}/votes", vote.api_submit_vote, methods=POST,
+              name="api:submit_vote"),
         Route("/api/sessions/{code}/step", api.go_to_step, methods=POST, name="api:go_to_step"),
         Route("/api/sessions/{code}/questions/{question_id}/answers", api.submit_answer,
               methods=POST, name="api:submit_answer"),

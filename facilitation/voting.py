@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 from facilitation.i18n_keys import N_, UserError
@@ -20,7 +20,7 @@ AGREE, PASS, DISAGREE = 1, 0, -1
 AGREE_LABELS = {AGREE: N_("Agree"), DISAGREE: N_("Disagree"), PASS: N_("Pass")}
 # Best first: index 0 is the best grade.
 GRADES = (N_("Excellent"), N_("Very good"), N_("Good"), N_("Fairly good"), N_("Passable"),
-          N_("Insufficient"), N_("Reject"))
+          N_("Insufficient"), N_("To reject"))
 DIVISIVE_SHARE = 0.3  # at least this much agreement and this much disagreement at once
 
 
@@ -72,9 +72,9 @@ class ConsensusRule:
 
 def check_rule(min_agree: float, max_disagree: float, min_votes: int) -> None:
     if not 0.5 <= min_agree <= 1:
-        raise VoteError(N_("The share that must agree is between 50 %% and 100 %%."))
+        raise VoteError(N_("The share that must agree is between 50 % and 100 %."))
     if not 0 <= max_disagree <= 0.5:
-        raise VoteError(N_("The share that may disagree is between 0 %% and 50 %%."))
+        raise VoteError(N_("The share that may disagree is between 0 % and 50 %."))
     if not 1 <= min_votes <= 1000:
         raise VoteError(N_("The minimum number of votes is between 1 and 1000."))
 
@@ -228,3 +228,127 @@ def rank_judgment(grades_by_item: Mapping[int, Sequence[int]]) -> list[tuple[int
     graded = [(item, majority_value(g)) for item, g in grades_by_item.items() if g]
     ungraded = [(item, ()) for item, g in grades_by_item.items() if not g]
     return sorted(graded, key=lambda pair: pair[1]) + ungraded
+
+
+# Results of a vote step -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str  # proposal | theme
+    id: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Ballot:
+    participant_id: int
+    item_id: int
+    value: int
+    subgroup: str = ""
+
+
+@dataclass(frozen=True)
+class Row:
+    item: Item
+    verdict: Verdict | None = None  # agree / disagree / pass
+    points: int = 0  # dot voting
+    grades: tuple[int, ...] = ()  # majority judgment: count per grade, best first
+    majority: int | None = None  # majority judgment: the majority grade
+    rank: int = 0  # 1 = first; equal ranks are ties
+
+
+@dataclass(frozen=True)
+class VoteResults:
+    method: str
+    voters: int
+    rows: tuple[Row, ...]
+
+    @property
+    def max_points(self) -> int:
+        return max((row.points for row in self.rows), default=0)
+
+
+def vote_results(settings: VoteSettings, rule: ConsensusRule, items: Sequence[Item],
+                 ballots: Sequence[Ballot], counted_subgroups: Iterable[str] = ()) -> VoteResults:
+    """Given the items and every ballot of a vote step, return its results in rank order."""
+    voters = len({b.participant_id for b in ballots})
+    by_item: dict[int, list[Ballot]] = {item.id: [] for item in items}
+    for ballot in ballots:
+        if ballot.item_id in by_item:
+            by_item[ballot.item_id].append(ballot)
+    counted = tuple(counted_subgroups)
+    rows: list[Row] = []
+    if settings.method == "agree":
+        for item in items:
+            cast = by_item[item.id]
+            groups: dict[str, AgreeTally] = {}
+            for ballot in cast:
+                groups[ballot.subgroup] = groups.get(ballot.subgroup, AgreeTally()).add(
+                    ballot.value)
+            rows.append(Row(item, verdict(tally_agree(b.value for b in cast), rule, groups,
+                                          counted)))
+        order = {"consensus": 0, "divisive": 1, "none": 2, "too_few": 3}
+        rows.sort(key=lambda r: (order[r.verdict.status] if r.verdict else 4,
+                                 -(r.verdict.tally.agree_share if r.verdict else 0)))
+        return VoteResults("agree", voters, tuple(rows))
+    if settings.method == "dots":
+        totals = tally_dots({b.item_id: b.value} for b in ballots)
+        rows = sorted((Row(item, points=totals.get(item.id, 0)) for item in items),
+                      key=lambda r: -r.points)
+        ranked = [Row(r.item, points=r.points,
+                      rank=1 + sum(1 for o in rows if o.points > r.points)) for r in rows]
+        return VoteResults("dots", voters, tuple(ranked))
+    grades = {item.id: [b.value for b in by_item[item.id]] for item in items}
+    values = {item: value for item, value in rank_judgment(grades)}
+    order_ids = [item for item, _ in rank_judgment(grades)]
+    lookup = {item.id: item for item in items}
+    for item_id in order_ids:
+        g = grades[item_id]
+        rows.append(Row(lookup[item_id],
+                        grades=tuple(g.count(i) for i in range(len(GRADES))),
+                        majority=median_grade(g) if g else None,
+                        rank=1 + sum(1 for o in order_ids if values[o] and g and
+                                     values[o] < values[item_id])))
+    return VoteResults("judgment", voters, tuple(rows))
+
+
+@dataclass(frozen=True)
+class Synthesis:
+    consensus: tuple[Row, ...] = ()
+    divisive: tuple[Row, ...] = ()
+    too_few: tuple[Row, ...] = ()
+    priorities: tuple[Row, ...] = ()  # from dot voting or majority judgment, best first
+    priorities_method: str = ""
+
+
+def synthesis(results: Sequence[VoteResults], top: int = 5) -> Synthesis:
+    """What the séance's votes decided: consensus, what divides the room, what had too few
+    votes to say, and the top priorities (ties kept together past the cut)."""
+    consensus: list[Row] = []
+    divisive: list[Row] = []
+    too_few: list[Row] = []
+    priorities: list[Row] = []
+    method = ""
+    for result in results:
+        for row in result.rows:
+            if row.verdict is None:
+                continue
+            {"consensus": consensus, "divisive": divisive, "too_few": too_few}.get(
+                row.verdict.status, []).append(row)
+        if result.method in ("dots", "judgment") and not priorities:
+            ranked = [r for r in result.rows if r.points or r.majority is not None]
+            cut = [r for r in ranked if r.rank <= top]
+            priorities, method = cut, result.method
+    return Synthesis(tuple(consensus), tuple(divisive), tuple(too_few), tuple(priorities),
+                     method)
+
+
+def agenda_draft(summary: Synthesis, voted_themes: set[int], theme_names: Mapping[int, str],
+                 translate: Callable[..., str]) -> list[str]:
+    """The next séance's agenda, prefilled: what divides the room, then themes not voted."""
+    lines = [translate(N_("To deepen: %(text)s"), text=row.item.text)
+             for row in summary.divisive]
+    lines += [translate(N_("Theme not yet voted on: %(name)s"), name=name)
+              for tid, name in theme_names.items() if tid not in voted_themes]
+    return lines

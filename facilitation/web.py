@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, Response
 
-from facilitation import charts, i18n, polls, proposals, security
+from facilitation import charts, i18n, polls, proposals, security, voting
 from facilitation.seances import CHANNEL_LABELS, STEP_LABELS
 
 FAVICON = ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E"
@@ -43,6 +43,8 @@ def make_environment(templates_dir: str) -> jinja2.Environment:
     env.globals["level_colors"] = charts.level_colors
     env.globals["word_size"] = charts.word_size
     env.globals["wall"] = proposals.wall
+    env.globals["GRADES"] = voting.GRADES
+    env.globals["METHOD_LABELS"] = voting.METHOD_LABELS
     env.globals["wall_pages"] = proposals.wall_pages
     return env
 

@@ -11,7 +11,6 @@ from facilitation.voting import (
     AGREE,
     DISAGREE,
     PASS,
-    AgreeTally,
     ConsensusRule,
     VoteError,
     VoteSettings,

@@ -146,6 +146,30 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX proposals_participant ON proposals(participant_id);
     CREATE INDEX themes_session ON themes(session_id, position);
     """,
+    # 3: votes, the consensus rule, the agenda, and séances that follow one another.
+    """
+    ALTER TABLE sessions ADD COLUMN consensus TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE sessions ADD COLUMN previous_id INTEGER REFERENCES sessions(id);
+    ALTER TABLE sessions ADD COLUMN closed_at TEXT;
+    ALTER TABLE proposals ADD COLUMN origin_id INTEGER REFERENCES proposals(id);
+    ALTER TABLE themes ADD COLUMN origin_id INTEGER REFERENCES themes(id);
+    CREATE TABLE votes (
+        step_id INTEGER NOT NULL REFERENCES steps(id) ON DELETE CASCADE,
+        participant_id INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        item_kind TEXT NOT NULL CHECK (item_kind IN ('proposal', 'theme')),
+        item_id INTEGER NOT NULL,
+        value INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (step_id, participant_id, item_kind, item_id)
+    );
+    CREATE TABLE agenda_items (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX votes_step ON votes(step_id, item_kind, item_id);
+    """,
 )
 
 

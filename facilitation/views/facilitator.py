@@ -16,8 +16,10 @@ from facilitation.polls import RESULTS_MODES, Settings
 from facilitation.seances import Seance
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
+from facilitation.store import votes as qv
 from facilitation.views.common import broadcaster, db_of, int_param, pump, seance_for_link
-from facilitation.web import is_htmx, language_of, read_form, render
+from facilitation.voting import VoteSettings, agenda_draft
+from facilitation.web import is_htmx, language_of, read_form, render, translator
 
 
 async def show(request: Request) -> Response:
@@ -35,13 +37,22 @@ async def page(request: Request, seance: Seance, token: str, status_code: int = 
     participants = await q.list_participants(db, seance.id, limit=200)
     kind = snap.state.step.kind if snap.state.step else ""
     board: dict[str, Any] = {}
-    if kind in ("proposals", "clustering"):
+    if kind in ("proposals", "clustering", "vote"):
         board = {
             "proposals": await qp.list_proposals(db, seance.id),
             "themes": await qp.list_themes(db, seance.id),
             "subgroups": await qp.list_subgroups(db, seance.id),
             "suggestions": await qp.list_suggestions(db, seance.id),
         }
+    if kind == "closing" and snap.synthesis is not None:
+        themes = await qp.list_themes(db, seance.id)
+        voted = {item.id for step in snap.state.steps if step.kind == "vote"
+                 for item in await qv.vote_items(db, seance.id,
+                                                 VoteSettings.from_json(step.settings))
+                 if item.kind == "theme"}
+        tr = translator(request)
+        board["agenda"] = agenda_draft(snap.synthesis, voted, {t.id: t.name for t in themes},
+                                       tr.gettext)
     return render(request, "pages/facilitator.html", status_code=status_code,
                   seance=snap.state.seance, snap=snap, token=token, links=links,
                   participants=participants, board=board, **context)

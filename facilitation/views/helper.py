@@ -14,7 +14,9 @@ from facilitation.proposals import ProposalError, StepSettings, clean_text
 from facilitation.seances import Seance
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
+from facilitation.store import votes as qv
 from facilitation.views.common import broadcaster, db_of, seance_for_link
+from facilitation.voting import VoteSettings
 from facilitation.web import read_form, render
 
 MAX_CARD = 99_999
@@ -38,8 +40,15 @@ async def _page(request: Request, seance: Seance, token: str, status_code: int =
     saved = request.query_params.get("saved", "")
     entered = [p for p in await qp.list_proposals(db_of(request), seance.id)
                if p.channel == "paper"][-10:]
+    vote_settings, vote_items = None, []
+    if state.step is not None and state.step.kind == "vote":
+        settings = VoteSettings.from_json(state.step.settings)
+        if settings.open:
+            vote_settings = settings
+            vote_items = await qv.vote_items(db_of(request), seance.id, settings)
     return render(request, "pages/helper.html", status_code=status_code, seance=seance,
                   state=state, token=token, presence=presence, entered=entered[::-1],
+                  vote_settings=vote_settings, vote_items=vote_items,
                   subgroups=await qp.list_subgroups(db_of(request), seance.id),
                   saved=int(saved) if saved.isdigit() and len(saved) < 7 else None, **context)
 

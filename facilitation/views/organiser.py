@@ -15,6 +15,7 @@ from facilitation.plans import PlanError, SessionPlan, StepPlan, WorkshopPlan
 from facilitation.polls import Question
 from facilitation.seances import Step
 from facilitation.store import queries as q
+from facilitation.store import votes as qv
 from facilitation.views.common import db_of, int_param
 from facilitation.web import FieldTooLong, field, read_form, render
 
@@ -135,8 +136,9 @@ async def _workshop(request: Request, workshop_id: int, status_code: int = 200,
     for s in sessions:
         polls[s.id] = [(step, await q.list_questions(db, step.id))
                        for step in await q.list_steps(db, s.id) if step.kind == "poll"]
+    rules = {s.id: await qv.get_rule(db, s.id) for s in sessions}
     return render(request, "pages/organiser_workshop.html", status_code=status_code,
-                  workshop=found, sessions=sessions, links=links, polls=polls,
+                  workshop=found, sessions=sessions, links=links, polls=polls, rules=rules,
                   public_url=request.app.state.settings.public_url, **context)
 
 

@@ -13,14 +13,17 @@ from starlette.websockets import WebSocket
 
 from facilitation import codes, i18n, security
 from facilitation.broadcast import version
-from facilitation.i18n_keys import N_
+from facilitation.i18n_keys import N_, UserError
 from facilitation.live import topic
 from facilitation.polls import AnswerError, Question, raw_from_form, validate_answer
 from facilitation.proposals import Proposal, ProposalError, StepSettings, clean_text
 from facilitation.seances import MAX_NAME, Participant, Seance, State, clean_name
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
+from facilitation.store import votes as qv
+from facilitation.views import vote
 from facilitation.views.common import broadcaster, db_of, pump
+from facilitation.voting import Synthesis, VoteError
 from facilitation.web import (
     BIG_COOKIE,
     LANG_COOKIE,
@@ -113,6 +116,9 @@ class Panel:
     answered: tuple[Question, ...] = ()
     proposals: tuple[Proposal, ...] = ()  # the participant's own, on a proposal step
     settings: StepSettings = StepSettings()
+    ballot: vote.Ballot | None = None  # on a vote step
+    summary: Synthesis | None = None  # on the synthesis and closing steps
+    next_seance: Seance | None = None
 
 
 async def panel_for(request: Request, state: State, participant: Participant,
@@ -132,12 +138,23 @@ async def panel_for(request: Request, state: State, participant: Participant,
         own = await qp.own_proposals(db, state.seance.id, participant.id)
         return Panel("propose", proposals=tuple(own),
                      settings=StepSettings.from_json(state.step.settings))
+    if state.step is not None and state.step.kind == "vote":
+        item = _int_query(request, "item")
+        return Panel("vote", ballot=await vote.ballot_for(db, state.seance, state.step,
+                                                          participant.id, item))
+    if state.step is not None and state.step.kind in ("synthesis", "closing"):
+        return Panel("decided", summary=await qv.synthesis_of(db, state),
+                     next_seance=await qv.next_seance(db, state.seance.id))
     return Panel("waiting")
 
 
-def _edit_param(request: Request) -> int | None:
-    raw = request.query_params.get("edit", "")
+def _int_query(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name, "")
     return int(raw) if raw.isdigit() and len(raw) < 12 else None
+
+
+def _edit_param(request: Request) -> int | None:
+    return _int_query(request, "edit")
 
 
 async def respond(request: Request, seance: Seance, participant: Participant,
@@ -225,6 +242,29 @@ async def propose(request: Request) -> Response:
         return await respond(request, seance, participant, status_code=error.status,
                              error=error.message, error_params=error.params,
                              draft=str(form.get("text", ""))[:2000])
+    broadcaster(request).answers_changed(seance.id)
+    if is_htmx(request):
+        return await respond(request, seance, participant, saved=True)
+    return _saved(request, seance)
+
+
+async def cast_vote(request: Request) -> Response:
+    """A vote from a phone: one item (agree/disagree/pass), or the whole ballot."""
+    seance = await _seance(request)
+    participant = await current_participant(request, seance)
+    if participant is None:
+        return RedirectResponse(request.url_for("participant:join", code=seance.code), 303)
+    form = await read_form(request)
+    db = db_of(request)
+    state = await q.get_state(db, seance.id)
+    assert state is not None  # noqa: S101
+    try:
+        if state.step is None or state.step.kind != "vote":
+            raise VoteError(N_("The vote is closed: your vote was not recorded."), 409)
+        await vote.save(db, seance, state.step, participant.id, form)
+    except UserError as error:
+        return await respond(request, seance, participant, status_code=error.status,
+                             error=error.message, error_params=error.params)
     broadcaster(request).answers_changed(seance.id)
     if is_htmx(request):
         return await respond(request, seance, participant, saved=True)

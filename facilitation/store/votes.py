@@ -1,0 +1,198 @@
+"""SQL for vote steps, the consensus rule, the agenda and closing a séance."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+from facilitation.i18n_keys import N_
+from facilitation.plans import SessionPlan, StepPlan
+from facilitation.proposals import Proposal, Theme
+from facilitation.seances import Seance, State, Step
+from facilitation.store.database import Database
+from facilitation.store.proposals import list_proposals, list_themes
+from facilitation.store.queries import _insert_session, get_session, now
+from facilitation.voting import (
+    Ballot,
+    ConsensusRule,
+    Item,
+    Synthesis,
+    VoteError,
+    VoteResults,
+    VoteSettings,
+    synthesis,
+    vote_results,
+)
+
+
+async def get_rule(db: Database, session_id: int) -> ConsensusRule:
+    row = await db.fetchone("SELECT consensus FROM sessions WHERE id = ?", (session_id,))
+    return ConsensusRule.from_json(row["consensus"] if row else None)
+
+
+async def set_rule(db: Database, session_id: int, rule: ConsensusRule) -> None:
+    async def op(conn: aiosqlite.Connection) -> None:
+        await conn.execute("UPDATE sessions SET consensus = ? WHERE id = ?",
+                           (rule.to_json(), session_id))
+
+    await db.write(op)
+
+
+async def set_vote_settings(db: Database, session_id: int, step_id: int,
+                            settings: VoteSettings) -> None:
+    async def op(conn: aiosqlite.Connection) -> None:
+        cursor = await conn.execute(
+            "UPDATE steps SET settings = ? WHERE id = ? AND session_id = ? AND kind = 'vote'",
+            (settings.to_json(), step_id, session_id))
+        if cursor.rowcount == 0:
+            raise LookupError(step_id)
+
+    await db.write(op)
+
+
+def items_of(settings: VoteSettings, proposals: list[Proposal],
+             themes: list[Theme]) -> list[Item]:
+    """What a vote step is about: proposals (all, a theme's, a selection) or themes."""
+    if settings.target == "themes":
+        return [Item("theme", t.id, t.name) for t in themes]
+    cards = [p for p in proposals if p.on_board]
+    if settings.target == "theme":
+        cards = [p for p in cards if p.theme_id == settings.theme_id]
+    elif settings.target == "selection":
+        cards = [p for p in cards if p.id in settings.selection]
+    return [Item("proposal", p.id, p.text) for p in cards]
+
+
+async def vote_items(db: Database, session_id: int, settings: VoteSettings) -> list[Item]:
+    return items_of(settings, await list_proposals(db, session_id),
+                    await list_themes(db, session_id))
+
+
+async def save_votes(db: Database, step_id: int, participant_id: int, item_kind: str,
+                     values: dict[int, int], *, replace_all: bool = False) -> None:
+    """Store a participant's votes; the step must still be open when they commit."""
+
+    async def op(conn: aiosqlite.Connection) -> None:
+        async with conn.execute("SELECT settings FROM steps WHERE id = ?", (step_id,)) as cur:
+            row = await cur.fetchone()
+        if row is None or not VoteSettings.from_json(row["settings"]).open:
+            raise VoteError(N_("The vote is closed: your vote was not recorded."), 409)
+        if replace_all:  # dot voting: a new spread of points replaces the previous one
+            await conn.execute("DELETE FROM votes WHERE step_id = ? AND participant_id = ?",
+                               (step_id, participant_id))
+        await conn.executemany(
+            "INSERT INTO votes (step_id, participant_id, item_kind, item_id, value, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (step_id, participant_id, item_kind,"
+            " item_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            [(step_id, participant_id, item_kind, item, value, now())
+             for item, value in values.items()])
+
+    await db.write(op)
+
+
+async def own_votes(db: Database, step_id: int, participant_id: int) -> dict[int, int]:
+    rows = await db.fetchall("SELECT item_id, value FROM votes WHERE step_id = ?"
+                             " AND participant_id = ?", (step_id, participant_id))
+    return {int(r["item_id"]): int(r["value"]) for r in rows}
+
+
+async def ballots(db: Database, step_id: int) -> list[Ballot]:
+    rows = await db.fetchall(
+        "SELECT v.participant_id, v.item_id, v.value, coalesce(g.name, '') AS subgroup"
+        " FROM votes v JOIN participants p ON p.id = v.participant_id"
+        " LEFT JOIN subgroups g ON g.id = p.subgroup_id WHERE v.step_id = ?", (step_id,))
+    return [Ballot(int(r["participant_id"]), int(r["item_id"]), int(r["value"]),
+                   r["subgroup"]) for r in rows]
+
+
+async def counted_subgroups(db: Database, session_id: int, min_members: int) -> list[str]:
+    """Subgroups with at least `min_members` members: those the per-subgroup rule asks."""
+    rows = await db.fetchall(
+        "SELECT g.name FROM subgroups g JOIN participants p ON p.subgroup_id = g.id"
+        " WHERE g.session_id = ? GROUP BY g.id HAVING count(*) >= ?",
+        (session_id, min_members))
+    return [str(r["name"]) for r in rows]
+
+
+async def list_agenda(db: Database, session_id: int) -> list[str]:
+    rows = await db.fetchall("SELECT text FROM agenda_items WHERE session_id = ?"
+                             " ORDER BY position", (session_id,))
+    return [str(r["text"]) for r in rows]
+
+
+async def close_and_continue(db: Database, session_id: int, plan: SessionPlan,
+                             agenda: list[str], carry: list[int]) -> int:
+    """Close the séance and create the next one of the démarche, with its agenda, carrying
+    over the given proposals and every theme (each linked to where it came from)."""
+
+    async def op(conn: aiosqlite.Connection) -> int:
+        async with conn.execute("SELECT workshop_id, closed_at FROM sessions WHERE id = ?",
+                                (session_id,)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            raise LookupError(session_id)
+        if row["closed_at"] is not None:
+            raise VoteError(N_("This séance is already closed."), 409)
+        new_id = await _insert_session(conn, int(row["workshop_id"]), plan)
+        await conn.execute("UPDATE sessions SET previous_id = ?, consensus = (SELECT consensus"
+                           " FROM sessions WHERE id = ?) WHERE id = ?",
+                           (session_id, session_id, new_id))
+        await conn.execute("UPDATE sessions SET closed_at = ? WHERE id = ?", (now(), session_id))
+        await conn.executemany("INSERT INTO agenda_items (session_id, position, text)"
+                               " VALUES (?, ?, ?)",
+                               [(new_id, i, text) for i, text in enumerate(agenda)])
+        async with conn.execute("SELECT id FROM steps WHERE session_id = ? AND kind ="
+                                " 'proposals' ORDER BY position LIMIT 1", (new_id,)) as cursor:
+            step = await cursor.fetchone()
+        theme_map: dict[int, int] = {}
+        async with conn.execute("SELECT id, name, position FROM themes WHERE session_id = ?",
+                                (session_id,)) as cursor:
+            for theme in await cursor.fetchall():
+                inserted = await conn.execute(
+                    "INSERT INTO themes (session_id, name, position, created_at, origin_id)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (new_id, theme["name"], theme["position"], now(), theme["id"]))
+                assert inserted.lastrowid is not None  # noqa: S101
+                theme_map[int(theme["id"])] = inserted.lastrowid
+        if step is not None:
+            for pid in carry:
+                async with conn.execute("SELECT * FROM proposals WHERE id = ? AND session_id"
+                                        " = ?", (pid, session_id)) as cursor:
+                    old = await cursor.fetchone()
+                if old is None:
+                    continue
+                await conn.execute(
+                    "INSERT INTO proposals (session_id, step_id, channel, text, theme_id,"
+                    " created_at, origin_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (new_id, step["id"], old["channel"], old["text"],
+                     theme_map.get(old["theme_id"]) if old["theme_id"] else None, now(), pid))
+        return new_id
+
+    return await db.write(op)
+
+
+def next_plan(title: str, date: str, time: str, place: str, agenda: list[str],
+              language: str) -> SessionPlan:
+    steps = tuple(StepPlan(kind, "") for kind in (
+        "welcome", "poll", "proposals", "clustering", "vote", "synthesis", "closing"))
+    return SessionPlan(title=title, date=date, time=time, place=place,
+                       objectives="\n".join(agenda), language=language, steps=steps)
+
+
+async def next_seance(db: Database, session_id: int) -> Seance | None:
+    """The séance created when this one was closed, if it was."""
+    row = await db.fetchone("SELECT id FROM sessions WHERE previous_id = ?", (session_id,))
+    return None if row is None else await get_session(db, int(row["id"]))
+
+
+async def results_of(db: Database, seance_id: int, step: Step) -> VoteResults:
+    """The results of a vote step, under the séance's consensus rule."""
+    settings = VoteSettings.from_json(step.settings)
+    rule = await get_rule(db, seance_id)
+    return vote_results(settings, rule, await vote_items(db, seance_id, settings),
+                        await ballots(db, step.id),
+                        await counted_subgroups(db, seance_id, rule.min_votes))
+
+
+async def synthesis_of(db: Database, state: State) -> Synthesis:
+    return synthesis([await results_of(db, state.seance.id, step)
+                      for step in state.steps if step.kind == "vote"])

@@ -1,0 +1,285 @@
+"""Vote steps, the synthesis and closing: the facilitator's controls, paper votes, the API,
+and what phones and the projector are given to show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from facilitation import plans
+from facilitation.i18n_keys import N_, UserError
+from facilitation.seances import Seance, State, Step
+from facilitation.store import Database
+from facilitation.store import queries as q
+from facilitation.store import votes as qv
+from facilitation.store.proposals import list_proposals
+from facilitation.store.votes import synthesis_of
+from facilitation.views.api import ApiError, _participant, _seance, json_body
+from facilitation.views.common import broadcaster, db_of, int_param, seance_for_link
+from facilitation.views.helper import _page, card_token_hash
+from facilitation.views.organiser import _workshop, require_organiser
+from facilitation.voting import (
+    METHODS,
+    ConsensusRule,
+    Item,
+    VoteError,
+    VoteSettings,
+    check_rule,
+    order_for,
+    validate_agree,
+    validate_dots,
+    validate_grade,
+)
+from facilitation.web import read_form
+
+
+def vote_settings(step: Step | None) -> VoteSettings | None:
+    return VoteSettings.from_json(step.settings) if step and step.kind == "vote" else None
+
+
+# What a participant (or a paper card) votes -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ballot:
+    settings: VoteSettings
+    items: tuple[Item, ...]  # in this participant's order
+    own: dict[int, int]
+    current: Item | None  # agree/disagree/pass: the next item to vote on
+
+
+async def ballot_for(db: Database, seance: Seance, step: Step, participant_id: int,
+                     item: int | None = None) -> Ballot:
+    settings = VoteSettings.from_json(step.settings)
+    items = await qv.vote_items(db, seance.id, settings)
+    by_id = {i.id: i for i in items}
+    ordered = [by_id[i] for i in order_for(participant_id, list(by_id))]
+    own = await qv.own_votes(db, step.id, participant_id)
+    current = by_id.get(item) if item is not None else next(
+        (i for i in ordered if i.id not in own), None)
+    return Ballot(settings, tuple(ordered), own, current)
+
+
+def read_ballot(settings: VoteSettings, items: list[Item], form: FormData | dict[str, Any]
+                ) -> tuple[dict[int, int], bool]:
+    """The votes a form (or JSON) carries, validated; and whether they replace all earlier
+    ones (dot voting). Raises VoteError."""
+    known = {item.id for item in items}
+    if settings.method == "agree":
+        raw = str(form.get("item", ""))
+        if not raw.isdigit() or int(raw) not in known:
+            raise VoteError(N_("This item is not part of the vote."))
+        return {int(raw): validate_agree(form.get("value"))}, False
+    prefix = "dots-" if settings.method == "dots" else "grade-"
+    values = {int(k[len(prefix):]): v for k, v in _items(form)
+              if k.startswith(prefix) and k[len(prefix):].isdigit()}
+    if settings.method == "dots":
+        return validate_dots(values, known, settings), True
+    if set(values) - known:
+        raise VoteError(N_("This item is not part of the vote."))
+    if set(values) != known:
+        raise VoteError(N_("Give every item a grade."))
+    return {item: validate_grade(value) for item, value in values.items()}, False
+
+
+def _items(form: FormData | dict[str, Any]) -> list[tuple[str, Any]]:
+    if isinstance(form, FormData):
+        return [(k, v) for k, v in form.multi_items()][:500]
+    return list(form.items())[:500]
+
+
+async def save(db: Database, seance: Seance, step: Step, participant_id: int,
+               form: FormData | dict[str, Any]) -> None:
+    settings = VoteSettings.from_json(step.settings)
+    if not settings.open:
+        raise VoteError(N_("The vote is closed: your vote was not recorded."), 409)
+    items = await qv.vote_items(db, seance.id, settings)
+    values, replace_all = read_ballot(settings, items, form)
+    kind = "theme" if settings.target == "themes" else "proposal"
+    await qv.save_votes(db, step.id, participant_id, kind, values, replace_all=replace_all)
+
+
+# Facilitator -------------------------------------------------------------------------------
+
+
+async def _facilitator_action(request: Request, action: Any) -> Response:
+    from facilitation.views.facilitator import page  # noqa: PLC0415 - the page imports us
+
+    seance, token = await seance_for_link(request, "facilitator")
+    try:
+        await action(seance)
+    except LookupError:
+        raise HTTPException(404) from None
+    except UserError as error:
+        return await page(request, seance, token, status_code=error.status, error=error.message,
+                          error_params=error.params)
+    broadcaster(request).state_changed(seance)
+    return RedirectResponse(str(request.url_for("facilitator:show", token=token)) + "#vote",
+                            303)
+
+
+def _current_vote(state: State) -> Step:
+    if state.step is None or state.step.kind != "vote":
+        raise VoteError(N_("The current step is not a vote."), 409)
+    return state.step
+
+
+async def configure(request: Request) -> Response:
+    """Method, what is voted on, and points: set while the vote is closed."""
+    form = await read_form(request)
+
+    async def action(seance: Seance) -> None:
+        db = db_of(request)
+        state = await q.get_state(db, seance.id)
+        assert state is not None  # noqa: S101
+        step = _current_vote(state)
+        current = VoteSettings.from_json(step.settings)
+        if current.open:
+            raise VoteError(N_("Close the vote before changing it."), 409)
+        method, target = str(form.get("method", "")), str(form.get("target", ""))
+        if method not in METHODS or target not in ("proposals", "theme", "selection",
+                                                   "themes"):
+            raise VoteError(N_("Choose a method and what is voted on."))
+        raw_theme = str(form.get("theme", ""))
+        selection = tuple(int(str(v)) for v in form.getlist("selection") if str(v).isdigit())
+        points, most = str(form.get("points", "5")), str(form.get("max_per_item", "3"))
+        if not (points.isdigit() and most.isdigit() and 1 <= int(most) <= int(points) <= 100):
+            raise VoteError(N_("Points: whole numbers, at most 100, and no more on one item "
+                               "than in all."))
+        if target == "theme" and not raw_theme.isdigit():
+            raise VoteError(N_("Choose the theme to vote on."))
+        if target == "selection" and not selection:
+            raise VoteError(N_("Choose the proposals to vote on."))
+        await qv.set_vote_settings(db, seance.id, step.id, VoteSettings(
+            method=method, target=target,
+            theme_id=int(raw_theme) if target == "theme" else None,
+            selection=selection if target == "selection" else (),
+            points=int(points), max_per_item=int(most)))
+
+    return await _facilitator_action(request, action)
+
+
+async def open_close(request: Request) -> Response:
+    await read_form(request)
+    opening = request.path_params["action"] == "open"
+    if request.path_params["action"] not in ("open", "close"):
+        raise HTTPException(404)
+
+    async def action(seance: Seance) -> None:
+        db = db_of(request)
+        state = await q.get_state(db, seance.id)
+        assert state is not None  # noqa: S101
+        step = _current_vote(state)
+        settings = VoteSettings.from_json(step.settings)
+        if opening and not await qv.vote_items(db, seance.id, settings):
+            raise VoteError(N_("There is nothing to vote on yet."), 409)
+        await qv.set_vote_settings(db, seance.id, step.id, replace(settings, open=opening))
+
+    return await _facilitator_action(request, action)
+
+
+async def close_seance(request: Request) -> Response:
+    """Clôture: create the next séance with its agenda, carrying what is not settled."""
+    form = await read_form(request)
+
+    async def action(seance: Seance) -> None:
+        db = db_of(request)
+        state = await q.get_state(db, seance.id)
+        assert state is not None  # noqa: S101
+        title = " ".join(str(form.get("title", "")).split())[:plans.MAX_TITLE]
+        if not title:
+            raise VoteError(N_("Give the next séance a title."))
+        date = plans.check_date(str(form.get("date", "")).strip()[:20])
+        time = plans.check_time(str(form.get("time", "")).strip()[:10])
+        place = " ".join(str(form.get("place", "")).split())[:plans.MAX_TITLE]
+        agenda = [" ".join(line.split())[:300] for line in
+                  str(form.get("agenda", ""))[:20_000].splitlines() if line.strip()][:50]
+        summary = await synthesis_of(db, state)
+        settled = {row.item.id for row in summary.consensus if row.item.kind == "proposal"}
+
+        carry = [p.id for p in await list_proposals(db, seance.id)
+                 if p.on_board and p.id not in settled] if form.get("carry") == "1" else []
+        await qv.close_and_continue(db, seance.id, qv.next_plan(
+            title, date, time, place, agenda, seance.language), agenda, carry)
+
+    return await _facilitator_action(request, action)
+
+
+async def set_rule(request: Request) -> Response:
+    """The organiser states the séance's consensus rule (percentages in the form)."""
+
+    require_organiser(request)
+    session_id = int_param(request, "session_id")
+    seance = await q.get_session(db_of(request), session_id)
+    if seance is None:
+        raise HTTPException(404)
+    form = await read_form(request)
+    raw = [str(form.get(k, "")).strip() for k in ("min_agree", "max_disagree", "min_votes")]
+    try:
+        if not all(v.isdigit() and len(v) < 5 for v in raw):
+            raise VoteError(N_("The rule's figures are whole numbers."))
+        min_agree, max_disagree, min_votes = int(raw[0]) / 100, int(raw[1]) / 100, int(raw[2])
+        check_rule(min_agree, max_disagree, min_votes)
+    except UserError as error:
+        return await _workshop(request, seance.workshop_id, error.status, error=error.message,
+                               error_params=error.params)
+    await qv.set_rule(db_of(request), session_id, ConsensusRule(
+        min_agree, max_disagree, min_votes, form.get("every_subgroup") == "1"))
+    target = request.url_for("organiser:workshop", workshop_id=seance.workshop_id)
+    return RedirectResponse(f"{target}#seance-{session_id}", 303)
+
+
+# Paper votes and the API -----------------------------------------------------------------
+
+
+async def helper_vote(request: Request) -> Response:
+
+    seance, token = await seance_for_link(request, "helper")
+    form = await read_form(request)
+    db = db_of(request)
+    raw_card = str(form.get("card", "")).strip()
+    try:
+        if not raw_card.isdigit() or not 1 <= int(raw_card) <= 99_999:
+            raise VoteError(N_("A card number is a whole number from 1 to %(limit)s."),
+                            limit=99_999)
+        state = await q.get_state(db, seance.id)
+        assert state is not None  # noqa: S101
+        step = _current_vote(state)
+        token_hash = card_token_hash(seance, int(raw_card))
+        participant = await q.get_participant(db, token_hash)
+        participant_id = participant.id if participant else await q.add_participant(
+            db, seance.id, token_hash, "", seance.language, channel="paper")
+        await save(db, seance, step, participant_id, form)
+    except UserError as error:
+        return await _page(request, seance, token, status_code=error.status,
+                           error=error.message, error_params=error.params, card=raw_card[:6])
+    broadcaster(request).answers_changed(seance.id)
+    target = request.url_for("helper:show", token=token).include_query_params(voted=raw_card)
+    return RedirectResponse(target, 303)
+
+
+async def api_submit_vote(request: Request) -> Response:
+
+    seance = await _seance(request)
+    participant = await _participant(request, seance)
+    body = await json_body(request)
+    db = db_of(request)
+    state = await q.get_state(db, seance.id)
+    assert state is not None  # noqa: S101
+    form: dict[str, Any] = {"item": str(body.get("item_id", "")), "value": body.get("value")}
+    for key, prefix in (("dots", "dots-"), ("grades", "grade-")):
+        if isinstance(body.get(key), dict):
+            form.update({f"{prefix}{k}": v for k, v in body[key].items()})
+    try:
+        await save(db, seance, _current_vote(state), participant.id, form)
+    except UserError as error:
+        code = "vote_closed" if error.status == 409 else "invalid_vote"
+        raise ApiError(error.status, code, error.message, **error.params) from None
+    broadcaster(request).answers_changed(seance.id)
+    return JSONResponse({"ok": True}, 201)
+

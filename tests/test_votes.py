@@ -1,0 +1,185 @@
+"""A vote step over HTTP: phones, paper, API, the rule, the synthesis and closing."""
+
+import pytest
+
+from facilitation.store import proposals as qp
+from facilitation.store import queries as q
+from facilitation.store import votes as qv
+from tests.conftest import csrf_of
+
+PROPOSALS = ["une navette gratuite", "des ateliers le samedi", "garder le guichet papier"]
+
+
+def fac(seance):
+    return {"authorization": f"Bearer {seance.links['facilitator']}"}
+
+
+def go(seance, kind):
+    steps = seance.call(q.list_steps, seance.id)
+    position = next(s.position for s in steps if s.kind == kind)
+    r = seance.client.post(f"/api/sessions/{seance.code}/step", json={"position": position},
+                           headers=fac(seance))
+    assert r.status_code == 200
+
+
+@pytest.fixture
+def voting(seance, client):
+    step = next(s.id for s in seance.call(q.list_steps, seance.id) if s.kind == "proposals")
+    ids = [seance.call(qp.add_proposal, seance.id, step, text, "phone") for text in PROPOSALS]
+    go(seance, "vote")
+    base = f"/f/{seance.links['facilitator']}"
+    token = csrf_of(client.get(base).text)
+    return base, token, ids
+
+
+def people(seance, n):
+    return [{"authorization": "Bearer " + seance.client.post(
+        "/api/sessions/join", json={"code": seance.code}).json()["token"]} for _ in range(n)]
+
+
+def vote_api(seance, who, **body):
+    return seance.client.post(f"/api/sessions/{seance.code}/votes", json=body, headers=who)
+
+
+def test_agree_vote_consensus_synthesis_and_closing(seance, client, voting):
+    base, token, ids = voting
+    voters = people(seance, 6)
+    r = vote_api(seance, voters[0], item_id=ids[0], value="agree")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "vote_closed"
+    client.post(f"{base}/vote/open", data={"csrf": token})
+    for who in voters:  # everyone agrees with the first; the second divides the room
+        assert vote_api(seance, who, item_id=ids[0], value="agree").status_code == 201
+    for i, who in enumerate(voters):
+        vote_api(seance, who, item_id=ids[1], value="agree" if i % 2 else "disagree")
+    vote_api(seance, voters[0], item_id=ids[2], value="pass")
+    for body in ({"item_id": 999999, "value": "agree"}, {"item_id": ids[0], "value": "maybe"},
+                 {"value": "agree"}, {"item_id": ids[0], "value": True}):
+        assert vote_api(seance, voters[0], **body).status_code == 422, body
+    # A changed vote counts once.
+    vote_api(seance, voters[0], item_id=ids[2], value="agree")
+    screen = client.get(f"/screen/{seance.links['screen']}").text
+    assert "au moins 67" in screen.replace("\u202f", " ").replace("\xa0", " ")
+    client.post(f"{base}/vote/close", data={"csrf": token})
+    assert vote_api(seance, voters[1], item_id=ids[2], value="agree").status_code == 409
+    go(seance, "synthesis")
+    state = seance.call(q.get_state, seance.id)
+    summary = seance.call(qv.synthesis_of, state)
+    assert [r.item.text for r in summary.consensus] == [PROPOSALS[0]]
+    assert [r.item.text for r in summary.divisive] == [PROPOSALS[1]]
+    assert [r.item.text for r in summary.too_few] == [PROPOSALS[2]]
+    assert summary.too_few[0].verdict.tally.n == 1  # the changed vote, counted once
+    screen = client.get(f"/screen/{seance.links['screen']}").text
+    assert "une navette gratuite" in screen and "trop peu de votes" in screen.lower() or \
+        "Trop peu de votes" in screen
+    # Closing: the agenda is prefilled with what divides the room.
+    go(seance, "closing")
+    page = client.get(base)
+    assert "À approfondir : des ateliers le samedi" in page.text
+    r = client.post(f"{base}/close", data={"csrf": token, "title": "", "agenda": "x"})
+    assert r.status_code == 422
+    r = client.post(f"{base}/close", data={"csrf": token, "title": "Séance 2 bis",
+                                           "date": "2027-02-04", "time": "18:00",
+                                           "place": "Salle B", "carry": "1",
+                                           "agenda": "Ateliers du samedi\n\nBilan navettes"})
+    assert r.status_code == 200 and "Séance 2 bis" in r.text
+    new = seance.call(qv.next_seance, seance.id)
+    assert (new.title, new.date, new.place) == ("Séance 2 bis", "2027-02-04", "Salle B")
+    assert seance.call(qv.list_agenda, new.id) == ["Ateliers du samedi", "Bilan navettes"]
+    carried = seance.call(qp.list_proposals, new.id)
+    assert sorted(p.text for p in carried) == sorted(PROPOSALS[1:])  # not the consensus one
+    again = client.post(f"{base}/close", data={"csrf": token, "title": "encore"})
+    assert again.status_code == 409
+    # Phones show what was decided and when the next séance is.
+    seance.join()
+    phone = client.get(f"/s/{seance.code}").text
+    assert "une navette gratuite" in phone and "Séance 2 bis" in phone
+    assert "jeudi 4 février 2027" in phone
+
+
+def test_phone_votes_one_item_at_a_time_in_its_own_order(seance, client, voting):
+    base, token, ids = voting
+    client.post(f"{base}/vote/open", data={"csrf": token})
+    seance.join()
+    csrf = client.cookies.get("eclair_csrf")
+    seen = []
+    for _ in PROPOSALS:
+        page = client.get(f"/s/{seance.code}").text
+        item = int(page.split('name="item" value="')[1].split('"')[0])
+        seen.append(item)
+        r = client.post(f"/s/{seance.code}/vote", data={"csrf": csrf, "item": item,
+                                                        "value": "agree"})
+        assert r.status_code == 200
+    assert sorted(seen) == sorted(ids)
+    assert "vous avez voté sur chaque" in r.text.lower()
+    r = client.post(f"/s/{seance.code}/vote", data={"csrf": csrf, "item": ids[0],
+                                                    "value": "peut-être"})
+    assert r.status_code == 422 and "Choisissez d'accord" in r.text or r.status_code == 422
+
+
+def test_dot_voting_and_majority_judgment(seance, client, voting):
+    base, token, ids = voting
+    client.post(f"{base}/vote", data={"csrf": token, "method": "dots", "target": "proposals",
+                                      "points": "5", "max_per_item": "3"})
+    client.post(f"{base}/vote/open", data={"csrf": token})
+    r = client.post(f"{base}/vote", data={"csrf": token, "method": "agree",
+                                          "target": "proposals", "points": "5",
+                                          "max_per_item": "3"})
+    assert r.status_code == 409  # settings are changed only while closed
+    a, b = people(seance, 2)
+    assert vote_api(seance, a, dots={str(ids[0]): 3, str(ids[1]): 2}).status_code == 201
+    assert vote_api(seance, b, dots={str(ids[1]): 3, str(ids[2]): 3}).status_code == 422
+    assert vote_api(seance, b, dots={str(ids[1]): 4}).status_code == 422
+    assert vote_api(seance, b, dots={str(ids[1]): 3, str(ids[2]): 1}).status_code == 201
+    assert vote_api(seance, a, dots={str(ids[2]): 1}).status_code == 201  # replaces a's
+    step = next(s for s in seance.call(q.list_steps, seance.id) if s.kind == "vote")
+    results = seance.call(qv.results_of, seance.id, step)
+    assert {r.item.id: r.points for r in results.rows} == {ids[0]: 0, ids[1]: 3, ids[2]: 2}
+    client.post(f"{base}/vote/close", data={"csrf": token})
+    client.post(f"{base}/vote", data={"csrf": token, "method": "judgment",
+                                      "target": "proposals", "points": "5",
+                                      "max_per_item": "3"})
+    client.post(f"{base}/vote/open", data={"csrf": token})
+    grades = {str(ids[0]): 0, str(ids[1]): 3, str(ids[2]): 6}
+    assert vote_api(seance, a, grades=grades).status_code == 201
+    assert vote_api(seance, b, grades={str(ids[0]): 1}).status_code == 422  # every item
+    assert vote_api(seance, b, grades={**grades, str(ids[0]): 9}).status_code == 422
+    step = next(s for s in seance.call(q.list_steps, seance.id) if s.kind == "vote")
+    results = seance.call(qv.results_of, seance.id, step)
+    assert [r.item.id for r in results.rows] == ids
+
+
+def test_paper_votes_and_roles(seance, client, voting):
+    base, token, ids = voting
+    client.post(f"{base}/vote/open", data={"csrf": token})
+    helper = client.get(f"/h/{seance.links['helper']}")
+    r = client.post(f"/h/{seance.links['helper']}/vote", data={
+        "csrf": csrf_of(helper.text), "card": "12", "item": ids[0], "value": "agree"})
+    assert "Bulletin 12 enregistré" in r.text
+    step = next(s for s in seance.call(q.list_steps, seance.id) if s.kind == "vote")
+    assert seance.call(qv.ballots, step.id)[0].value == 1
+    seance.join()
+    participant = client.cookies.get(f"eclair_p_{seance.code}")
+    for role_token in (participant, seance.links["helper"], seance.links["screen"]):
+        for path in ("/vote", "/vote/close", "/close"):
+            r = client.post(f"/f/{role_token}{path}", data={"csrf": token, "title": "x"})
+            assert r.status_code == 404
+    assert seance.call(q.list_steps, seance.id)  # nothing broke
+    settings = seance.call(q.list_steps, seance.id)
+    assert any(s.kind == "vote" and '"open": true' in s.settings for s in settings)
+
+
+def test_organiser_sets_the_consensus_rule(seance, organiser):
+    c = organiser
+    page = c.get("/organiser/workshops/1")
+    assert "Règle de consensus" in page.text
+    token = csrf_of(page.text)
+    url = f"/organiser/sessions/{seance.id}/consensus"
+    for data in ({"min_agree": "40", "max_disagree": "10", "min_votes": "5"},
+                 {"min_agree": "70", "max_disagree": "60", "min_votes": "5"},
+                 {"min_agree": "x", "max_disagree": "10", "min_votes": "5"}):
+        assert c.post(url, data={"csrf": token, **data}).status_code == 422
+    c.post(url, data={"csrf": token, "min_agree": "75", "max_disagree": "10",
+                      "min_votes": "8", "every_subgroup": "1"})
+    rule = seance.call(qv.get_rule, seance.id)
+    assert (rule.min_agree, rule.max_disagree, rule.min_votes, rule.every_subgroup) == (
+        0.75, 0.1, 8, True)
