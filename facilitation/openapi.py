@@ -107,6 +107,24 @@ def document(server_url: str) -> dict[str, Any]:
                     "id": {"type": "integer"}, "text": {"type": "string"}}},
                     400, 401, 403, 404, 409, 413, 422),
             }},
+            "/api/sessions/{code}/votes": {"post": {
+                "operationId": "submit_vote",
+                "summary": "Vote on the current vote step; 201 once stored",
+                "description": "agree/disagree/pass: item_id and value (agree, disagree or "
+                               "pass; one item at a time, changeable while open). Dot voting: "
+                               "dots {item id: points}, replacing earlier points. Majority "
+                               "judgment: grades {item id: 0 (Excellent) … 6 (To reject)} for "
+                               "every item. 409 when the vote is closed.",
+                "parameters": [CODE], "security": PARTICIPANT,
+                "requestBody": _body({"type": "object", "properties": {
+                    "item_id": {"type": "integer"},
+                    "value": {"type": "string", "enum": ["agree", "disagree", "pass"]},
+                    "dots": {"type": "object", "additionalProperties": {"type": "integer"}},
+                    "grades": {"type": "object",
+                               "additionalProperties": {"type": "integer"}}}}),
+                "responses": _responses(201, {"type": "object"}, 400, 401, 403, 404, 409,
+                                        413, 422),
+            }},
             "/api/sessions/{code}/questions/{question_id}/results": {"get": {
                 "operationId": "get_results", "summary": "Results with n = respondents",
                 "description": "Shape by kind: choices (single, multiple), values with mean and "
@@ -158,7 +176,9 @@ def document(server_url: str) -> dict[str, Any]:
                     "step": {"type": "object", "nullable": True},
                     "steps": {"type": "integer"},
                     "questions": {"type": "array", "items": question},
-                    "open_questions": {"type": "array", "items": {"type": "integer"}}}},
+                    "open_questions": {"type": "array", "items": {"type": "integer"}},
+                    "vote": {"type": "object", "description": "On a vote step: method, "
+                             "open, points, max_per_item, items (id, kind, text)"}}},
                 "Results": {"type": "object", "properties": {
                     "question_id": {"type": "integer"}, "state": {"type": "string"},
                     "kind": {"type": "string"}, "n": {"type": "integer"},

@@ -20,7 +20,8 @@ def test_openapi_lists_the_operations(client):
     assert doc["openapi"].startswith("3.")
     operations = {op["operationId"] for path in doc["paths"].values() for op in path.values()}
     assert {"join_session", "get_session_state", "submit_answer", "get_results",
-            "open_question", "close_question", "go_to_step"} <= operations
+            "open_question", "close_question", "go_to_step", "submit_proposal",
+            "submit_vote"} <= operations
 
 
 def test_healthz(client):

@@ -16,9 +16,11 @@ from facilitation.proposals import ProposalError, StepSettings, clean_text
 from facilitation.seances import MAX_NAME, Participant, Seance, State, clean_name
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
+from facilitation.store import votes as qv
 from facilitation.tallies import ChoiceResults, MatrixResults, RankingResults, Results
 from facilitation.views.common import broadcaster, db_of
 from facilitation.views.facilitator import target_step
+from facilitation.voting import VoteSettings
 from facilitation.web import language_of
 
 MAX_JSON = 16 * 1024
@@ -205,7 +207,14 @@ async def get_session_state(request: Request) -> Response:
     await _participant_or_facilitator(request, seance)
     state = await q.get_state(db_of(request), seance.id)
     assert state is not None  # noqa: S101
-    return JSONResponse(state_json(state))
+    data = state_json(state)
+    if state.step is not None and state.step.kind == "vote":
+        settings = VoteSettings.from_json(state.step.settings)
+        items = await qv.vote_items(db_of(request), seance.id, settings)
+        data["vote"] = {"method": settings.method, "open": settings.open,
+                        "points": settings.points, "max_per_item": settings.max_per_item,
+                        "items": [{"id": i.id, "kind": i.kind, "text": i.text} for i in items]}
+    return JSONResponse(data)
 
 
 async def submit_answer(request: Request) -> Response:
