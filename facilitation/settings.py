@@ -35,6 +35,8 @@ class Settings:
     # Pending messages per WebSocket before the oldest are dropped.
     send_queue: int = 8
     secure_cookies: bool = False
+    # Times of the day in reports (steps' start times) are given in this zone.
+    timezone: str = "Europe/Paris"
     templates_dir: Path = field(default=ROOT / "templates")
     static_dir: Path = field(default=ROOT / "static")
     sessions_dir: Path = field(default=ROOT / "sessions")
@@ -57,6 +59,7 @@ class Settings:
             "base_url": os.environ.get("ECLAIR_BASE_URL", ""),
             "secret_key": os.environ.get("ECLAIR_SECRET_KEY", ""),
             "secure_cookies": _env_bool("ECLAIR_SECURE_COOKIES"),
+            "timezone": os.environ.get("ECLAIR_TIMEZONE", "Europe/Paris"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -170,6 +170,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX votes_step ON votes(step_id, item_kind, item_id);
     """,
+    # 4: edits to the compte-rendu, kept apart from the raw data.
+    """
+    CREATE TABLE report_edits (
+        session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+        data TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """,
 )
 
 

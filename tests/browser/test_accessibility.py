@@ -226,3 +226,23 @@ def test_proposal_and_theme_pages_have_no_axe_violations(browser, server, locale
     ctx.close()
     phone_ctx.close()
     http.close()
+
+
+@pytest.mark.parametrize("locale", ["fr-FR", "fr-CA", "en"])
+def test_report_page_has_no_axe_violations(browser, server, locale):
+    fac = {"authorization": f"Bearer {server.token('facilitator')}"}
+    with httpx.Client(base_url=server.base, timeout=10) as http:
+        api = f"/api/sessions/{server.code}"
+        http.post(f"{api}/step", json={"position": 1}, headers=fac)
+        question = http.get(f"{api}/state", headers=fac).json()["questions"][0]
+        http.post(f"{api}/questions/{question['id']}/open", headers=fac)
+        token = http.post("/api/sessions/join", json={"code": server.code}).json()["token"]
+        http.post(f"{api}/questions/{question['id']}/answers",
+                  json={"choices": [question["choices"][0]["id"]]},
+                  headers={"authorization": f"Bearer {token}"})
+    ctx = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.goto(server.urls["facilitator"] + "/report")
+    page.locator("details summary").first.click()
+    check(page, f"report page with its edit form [{locale}]")
+    ctx.close()

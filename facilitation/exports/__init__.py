@@ -1,0 +1,1 @@
+"""Report renderers: Markdown, HTML (and PDF from it), raw data as CSV and JSON."""

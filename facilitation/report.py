@@ -1,0 +1,146 @@
+"""The compte-rendu of a séance, built from what happened. Pure: data in, report out.
+
+The raw data never changes; what people edit before export (notes, the wording of themes,
+the order of sections, hidden sections) is kept apart as `Edits` and applied here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from facilitation.i18n_keys import N_
+from facilitation.proposals import Proposal, Theme
+from facilitation.seances import Presence, Seance, Step, Workshop
+from facilitation.tallies import Results
+from facilitation.voting import ConsensusRule, Synthesis
+
+SECTIONS = ("summary", "agenda", "method", "poll", "exchanges", "decisions", "notes",
+            "next", "annex")
+SECTION_TITLES = {
+    "summary": N_("The séance"),
+    "agenda": N_("Objectives and agenda"),
+    "method": N_("Method"),
+    "poll": N_("Flash poll results"),
+    "exchanges": N_("Synthesis of the exchanges"),
+    "decisions": N_("Proposals that reach consensus"),
+    "notes": N_("Facilitator's notes"),
+    "next": N_("Agenda of the next séance"),
+    "annex": N_("Annex: method of calculation"),
+}
+MAX_NOTE = 20_000
+
+
+@dataclass(frozen=True)
+class Edits:
+    """What the facilitator or organiser changed in the report, never in the data."""
+
+    intro: str = ""
+    conclusion: str = ""
+    order: tuple[str, ...] = SECTIONS
+    hidden: tuple[str, ...] = ()
+    theme_names: Mapping[str, str] = field(default_factory=dict)  # theme id → wording
+
+    def to_json(self) -> str:
+        return json.dumps({"intro": self.intro, "conclusion": self.conclusion,
+                           "order": list(self.order), "hidden": list(self.hidden),
+                           "theme_names": dict(self.theme_names)}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Edits:
+        data = json.loads(text or "{}")
+        order = [s for s in data.get("order", SECTIONS) if s in SECTIONS]
+        order += [s for s in SECTIONS if s not in order]  # sections added later come last
+        return cls(intro=data.get("intro", ""), conclusion=data.get("conclusion", ""),
+                   order=tuple(order),
+                   hidden=tuple(s for s in data.get("hidden", ()) if s in SECTIONS),
+                   theme_names=dict(data.get("theme_names", {})))
+
+    def move(self, section: str, delta: int) -> Edits:
+        order = list(self.order)
+        i = order.index(section)
+        j = max(0, min(len(order) - 1, i + delta))
+        order.insert(j, order.pop(i))
+        return replace(self, order=tuple(order))
+
+
+@dataclass(frozen=True)
+class StepRun:
+    step: Step
+    started: dt.datetime
+    minutes: int | None  # until the next step started; None for the last one
+
+
+@dataclass(frozen=True)
+class PollResult:
+    results: Results
+    channels: Mapping[str, int]  # respondents by channel
+
+
+@dataclass(frozen=True)
+class ThemeBlock:
+    id: int
+    name: str
+    proposals: tuple[Proposal, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    workshop: Workshop
+    seance: Seance
+    final: bool
+    presence: Presence
+    agenda: tuple[str, ...]  # this séance's agenda (set when the previous one closed)
+    runs: tuple[StepRun, ...]
+    polls: tuple[PollResult, ...]
+    themes: tuple[ThemeBlock, ...]
+    unsorted: tuple[Proposal, ...]
+    synthesis: Synthesis
+    rule: ConsensusRule
+    next_seance: Seance | None
+    next_agenda: tuple[str, ...]
+    edits: Edits
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """The sections to show, in the edited order, without the hidden ones."""
+        return tuple(s for s in self.edits.order if s not in self.edits.hidden)
+
+    def slug(self) -> str:
+        """A file name: démarche, séance number and date, safe on every system."""
+        from facilitation.words import strip_accents
+
+        base = strip_accents(self.workshop.title).lower()
+        words = "".join(ch if ch.isalnum() else "-" for ch in base).split("-")
+        name = "-".join(w for w in words if w)[:60] or "demarche"
+        return f"{name}_seance-{self.seance.number}_{self.seance.date or 'sans-date'}"
+
+
+def step_runs(steps: Sequence[Step], zone: dt.tzinfo = dt.UTC) -> tuple[StepRun, ...]:
+    """The steps actually run, with their start time (in `zone`) and how long each lasted."""
+    started = sorted(((dt.datetime.fromisoformat(s.started_at).astimezone(zone), s)
+                      for s in steps if s.started_at), key=lambda pair: pair[0])
+    runs = []
+    for i, (start, step) in enumerate(started):
+        end = started[i + 1][0] if i + 1 < len(started) else None
+        minutes = round((end - start).total_seconds() / 60) if end else None
+        runs.append(StepRun(step, start, minutes))
+    return tuple(runs)
+
+
+def theme_blocks(proposals: Sequence[Proposal], themes: Sequence[Theme],
+                 edits: Edits) -> tuple[tuple[ThemeBlock, ...], tuple[Proposal, ...]]:
+    """Themes (with their edited wording) and their proposals; the unsorted ones apart."""
+    cards = [p for p in proposals if p.on_board]
+    blocks = tuple(
+        ThemeBlock(t.id, edits.theme_names.get(str(t.id)) or t.name,
+                   tuple(p for p in cards if p.theme_id == t.id))
+        for t in themes)
+    return blocks, tuple(p for p in cards if p.theme_id is None)
+
+
+def clean_note(raw: object) -> str:
+    text = str(raw or "").replace("\r\n", "\n").strip()
+    return text[:MAX_NOTE]

@@ -1,0 +1,114 @@
+"""Gathers what a séance's compte-rendu is built from; stores the report's edits."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import aiosqlite
+
+from facilitation.report import (
+    Edits,
+    PollResult,
+    Report,
+    step_runs,
+    theme_blocks,
+)
+from facilitation.store import proposals as qp
+from facilitation.store import queries as q
+from facilitation.store import votes as qv
+from facilitation.store.database import Database
+
+
+async def get_edits(db: Database, session_id: int) -> Edits:
+    row = await db.fetchone("SELECT data FROM report_edits WHERE session_id = ?", (session_id,))
+    return Edits.from_json(row["data"] if row else None)
+
+
+async def save_edits(db: Database, session_id: int, edits: Edits) -> None:
+    async def op(conn: aiosqlite.Connection) -> None:
+        await conn.execute(
+            "INSERT INTO report_edits (session_id, data, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (session_id) DO UPDATE SET data = excluded.data,"
+            " updated_at = excluded.updated_at", (session_id, edits.to_json(), q.now()))
+
+    await db.write(op)
+
+
+async def channels(db: Database, question_id: int) -> dict[str, int]:
+    rows = await db.fetchall(
+        "SELECT p.channel, count(*) AS n FROM answers a JOIN participants p"
+        " ON p.id = a.participant_id WHERE a.question_id = ? GROUP BY p.channel",
+        (question_id,))
+    return {str(r["channel"]): int(r["n"]) for r in rows}
+
+
+async def build(db: Database, session_id: int, zone: dt.tzinfo = dt.UTC) -> Report | None:
+    """The séance's report as it stands: a draft until the séance is closed."""
+    seance = await q.get_session(db, session_id)
+    if seance is None:
+        return None
+    workshop = await q.get_workshop(db, seance.workshop_id)
+    assert workshop is not None  # noqa: S101
+    state = await q.get_state(db, session_id)
+    assert state is not None  # noqa: S101
+    closed = await db.fetchone("SELECT closed_at FROM sessions WHERE id = ?", (session_id,))
+    edits = await get_edits(db, session_id)
+    polls = []
+    for step in state.steps:
+        if step.kind != "poll":
+            continue
+        for question in await q.list_questions(db, step.id):
+            if question.state == "draft":
+                continue
+            polls.append(PollResult(await q.results(db, question),
+                                    await channels(db, question.id)))
+    themes, unsorted = theme_blocks(await qp.list_proposals(db, session_id),
+                                    await qp.list_themes(db, session_id), edits)
+    next_seance = await qv.next_seance(db, session_id)
+    return Report(
+        workshop=workshop, seance=seance,
+        final=bool(closed and closed["closed_at"]),
+        presence=await q.presence(db, session_id),
+        agenda=tuple(await qv.list_agenda(db, session_id)),
+        runs=step_runs(state.steps, zone), polls=tuple(polls), themes=themes, unsorted=unsorted,
+        synthesis=await qv.synthesis_of(db, state), rule=await qv.get_rule(db, session_id),
+        next_seance=next_seance,
+        next_agenda=tuple(await qv.list_agenda(db, next_seance.id)) if next_seance else (),
+        edits=edits,
+    )
+
+
+RAW = {
+    # kind → the query that exports it; no token hash, no IP address ever stored.
+    "participants": "SELECT p.id, p.channel, p.language, coalesce(g.name, '') AS subgroup,"
+                    " p.joined_at FROM participants p LEFT JOIN subgroups g"
+                    " ON g.id = p.subgroup_id WHERE p.session_id = ? ORDER BY p.id",
+    "questions": "SELECT q.id, q.kind, q.text, q.state, q.opened_at, q.closed_at,"
+                 " q.settings FROM questions q WHERE q.session_id = ? ORDER BY q.id",
+    "choices": "SELECT c.question_id, c.id, c.position, c.label FROM choices c"
+               " JOIN questions q ON q.id = c.question_id WHERE q.session_id = ?"
+               " ORDER BY c.question_id, c.position",
+    "answers": "SELECT a.question_id, a.participant_id, a.value, a.answered_at FROM answers a"
+               " JOIN questions q ON q.id = a.question_id WHERE q.session_id = ?"
+               " ORDER BY a.question_id, a.participant_id",
+    "proposals": "SELECT p.id, p.text, p.channel, coalesce(g.name, '') AS subgroup,"
+                 " p.hidden, p.pinned, p.merged_into, p.theme_id, p.origin_id, p.created_at"
+                 " FROM proposals p LEFT JOIN subgroups g ON g.id = p.subgroup_id"
+                 " WHERE p.session_id = ? ORDER BY p.id",
+    "proposal_audit": "SELECT a.proposal_id, a.action, a.before, a.after, a.role, a.at"
+                      " FROM proposal_audit a JOIN proposals p ON p.id = a.proposal_id"
+                      " WHERE p.session_id = ? ORDER BY a.id",
+    "themes": "SELECT id, name, position, origin_id FROM themes WHERE session_id = ?"
+              " ORDER BY position",
+    "votes": "SELECT v.step_id, v.participant_id, v.item_kind, v.item_id, v.value,"
+             " v.updated_at FROM votes v JOIN steps s ON s.id = v.step_id"
+             " WHERE s.session_id = ? ORDER BY v.step_id, v.participant_id, v.item_id",
+    "steps": "SELECT id, position, kind, title, prompt, started_at, settings FROM steps"
+             " WHERE session_id = ? ORDER BY position",
+}
+
+
+async def raw_data(db: Database, session_id: int) -> dict[str, list[dict[str, object]]]:
+    """Every kind of raw data of the séance, as rows."""
+    return {kind: [dict(row) for row in await db.fetchall(sql, (session_id,))]
+            for kind, sql in RAW.items()}

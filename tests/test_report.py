@@ -1,0 +1,172 @@
+"""The compte-rendu: content from what happened, edits kept apart, every format readable."""
+
+import datetime as dt
+import io
+import json
+import os
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from facilitation.store import proposals as qp
+from facilitation.store import queries as q
+from facilitation.store import report as qr
+from facilitation.store import votes as qv
+from tests.conftest import csrf_of
+
+GOLDEN = Path(__file__).resolve().parent / "data" / "report_golden.md"
+
+
+def fac(seance):
+    return {"authorization": f"Bearer {seance.links['facilitator']}"}
+
+
+def plain(text: str) -> str:
+    """Babel writes "50 %" with a narrow no-break space; compare with plain spaces."""
+    return text.replace("\u202f", " ").replace("\xa0", " ")
+
+
+@pytest.fixture
+def lived(seance, client):
+    """A séance that happened: answers, proposals in a theme, a vote; fixed step times."""
+    api = f"/api/sessions/{seance.code}"
+    steps = seance.call(q.list_steps, seance.id)
+    by_kind = {s.kind: s for s in steps}
+    client.post(f"{api}/step", json={"position": by_kind["poll"].position}, headers=fac(seance))
+    people = [{"authorization": "Bearer " + client.post(
+        "/api/sessions/join", json={"code": seance.code}).json()["token"]} for _ in range(6)]
+    first = seance.questions[0]
+    client.post(f"{api}/questions/{first['id']}/open", headers=fac(seance))
+    for i, who in enumerate(people):
+        client.post(f"{api}/questions/{first['id']}/answers",
+                    json={"choices": [first["choices"][i % 2]]}, headers=who)
+    client.post(f"{api}/questions/{first['id']}/close", headers=fac(seance))
+    step = by_kind["proposals"].id
+    ids = [seance.call(qp.add_proposal, seance.id, step, text, "phone")
+           for text in ("une navette gratuite", "des ateliers le samedi", "garder le papier")]
+    theme = seance.call(qp.create_theme, seance.id, "Mobilité")
+    seance.call(qp.move, seance.id, ids[0], theme)
+    client.post(f"{api}/step", json={"position": by_kind["vote"].position},
+                headers=fac(seance))
+    base = f"/f/{seance.links['facilitator']}"
+    token = csrf_of(client.get(base).text)
+    client.post(f"{base}/vote/open", data={"csrf": token})
+    for who in people:
+        client.post(f"{api}/votes", json={"item_id": ids[0], "value": "agree"}, headers=who)
+    client.post(f"{base}/vote/close", data={"csrf": token})
+    db = client.app.state.db
+
+    async def fix_times(conn):
+        start = dt.datetime(2026, 12, 3, 17, 30, tzinfo=dt.UTC)
+        for i, s in enumerate(steps[:5]):
+            await conn.execute("UPDATE steps SET started_at = ? WHERE id = ?",
+                               ((start + dt.timedelta(minutes=12 * i)).isoformat(), s.id))
+
+    client.portal.call(db.write, fix_times)
+    return base, token, ids, theme
+
+
+def test_markdown_report_matches_the_golden_file(seance, client, lived):
+    base, *_ = lived
+    text = client.get(f"{base}/report/md").text
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_report_content_follows_the_data(seance, client, lived):
+    base, token, ids, theme = lived
+    text = plain(client.get(f"{base}/report/md").text)
+    assert "# Séance 1 : ce qui bloque" in text and "brouillon" in text
+    assert "| À pied | 3 | 50 % |" in text and "n = 6 (téléphone : 6)" in text
+    assert "### Mobilité" in text and "- une navette gratuite" in text
+    assert "**une navette gratuite** — 6 d'accord" in text
+    assert "| Consultation éclair | 18:42 | 12 min |" in text  # Europe/Paris, durations
+    # Edits: notes, a theme's wording, a hidden section, a moved section.
+    client.post(f"{base}/report", data={"csrf": token, "intro": "Bienvenue à toutes et tous.",
+                                        "conclusion": "", f"theme-{theme}": "Se déplacer",
+                                        "hide-annex": "1"})
+    client.post(f"{base}/report", data={"csrf": token, "move": "decisions:up"})
+    edited = client.get(f"{base}/report/md").text
+    assert "Bienvenue à toutes et tous." in edited and "### Se déplacer" in edited
+    assert "Annexe" not in edited
+    assert edited.index("## Propositions qui font consensus") < edited.index(
+        "## Synthèse des échanges")
+    # The data never changed.
+    assert seance.call(qp.list_themes, seance.id)[0].name == "Mobilité"
+    assert client.post(f"{base}/report", data={"csrf": token, "move": "nope:up"}
+                       ).status_code == 422
+
+
+def test_raw_data_as_json_and_csv(seance, client, lived):
+    base, *_ = lived
+    data = json.loads(client.get(f"{base}/report/json").content)
+    assert data["seance"]["title"] == "Séance 1 : ce qui bloque"
+    assert len(data["answers"]) == 6 and len(data["votes"]) == 6
+    assert "token_hash" not in json.dumps(data)
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"{base}/report/zip").content))
+    assert {"answers.csv", "proposals.csv", "votes.csv", "participants.csv"} <= set(
+        archive.namelist())
+    answers = archive.read("answers.csv").decode("utf-8-sig").splitlines()
+    assert len(answers) == 7  # a header and six answers
+    proposals = archive.read("proposals.csv").decode("utf-8-sig")
+    assert "une navette gratuite" in proposals
+
+
+def test_pdf_report_reads_back_and_is_not_blank(seance, client, lived, tmp_path):
+    base, *_ = lived
+    response = client.get(f"{base}/report/pdf")
+    assert response.headers["content-type"] == "application/pdf"
+    assert "acces-au-numerique-dans-le-quartier_seance-1_2026-12-03.pdf" in \
+        response.headers["content-disposition"]
+    reader = PdfReader(io.BytesIO(response.content))
+    text = plain("\n".join(page.extract_text() for page in reader.pages))
+    for fragment in ("Séance 1 : ce qui bloque", "Résultats de la consultation éclair",
+                     "Comment êtes-vous venu·e ce soir ?", "50 %", "Mobilité",
+                     "une navette gratuite", "Propositions qui font consensus"):
+        assert fragment in text, fragment
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(response.content)
+    subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "2", "-png", str(pdf),
+                    str(tmp_path / "page")], check=True)
+    for png in sorted(tmp_path.glob("page*.png")):
+        dark = sum(Image.open(png).convert("L").histogram()[:128])
+        assert dark > 500, png  # text and charts, not a blank page
+
+
+def test_html_report_is_a_document_with_its_charts(seance, client, lived):
+    base, *_ = lived
+    html = client.get(f"{base}/report/html").text
+    assert html.startswith("<!doctype html>") and "<svg" in html and "<style>" in html
+    assert 'fill="#0072b2"' in html  # vector chart, colours as attributes
+
+
+def test_report_only_for_facilitator_and_organiser(seance, client, lived, organiser):
+    seance.join()
+    participant = client.cookies.get(f"eclair_p_{seance.code}")
+    for role_token in (participant, seance.links["helper"], seance.links["screen"]):
+        assert client.get(f"/f/{role_token}/report").status_code == 404
+        assert client.get(f"/f/{role_token}/report/md").status_code == 404
+    assert client.get(f"/f/{seance.links['facilitator']}/report/exe").status_code == 404
+    page = organiser.get(f"/organiser/sessions/{seance.id}/report")
+    assert page.status_code == 200 and "Compte-rendu" in page.text
+    assert organiser.get(f"/organiser/sessions/{seance.id}/report/md").status_code == 200
+
+
+def test_final_after_closing(seance, client, lived):
+    base, token, *_ = lived
+    steps = seance.call(q.list_steps, seance.id)
+    closing = next(s.position for s in steps if s.kind == "closing")
+    client.post(f"/api/sessions/{seance.code}/step", json={"position": closing},
+                headers=fac(seance))
+    client.post(f"{base}/close", data={"csrf": token, "title": "Séance 2",
+                                       "agenda": "Bilan"})
+    text = client.get(f"{base}/report/md").text
+    assert "compte-rendu définitif" in text and "- Bilan" in text
+    report = seance.call(qr.build, seance.id)
+    assert report.final and report.next_seance.title == "Séance 2"
+    assert seance.call(qv.list_agenda, report.next_seance.id) == ["Bilan"]
