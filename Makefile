@@ -28,8 +28,8 @@ demo: install
 # Debian's Chromium drives the browser tests; browser downloads do not work here.
 browser-deps:
 	@command -v chromium >/dev/null && command -v pdftoppm >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-dejavu-core poppler-utils libpango-1.0-0 libpangoft2-1.0-0; \
-	  else sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-dejavu-core poppler-utils libpango-1.0-0 libpangoft2-1.0-0; fi; }
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-dejavu-core poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libcairo2; \
+	  else sudo apt-get update -q && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-dejavu-core poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libcairo2; fi; }
 
 check: install
 	$(BIN)/ruff check .

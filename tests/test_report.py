@@ -170,3 +170,38 @@ def test_final_after_closing(seance, client, lived):
     report = seance.call(qr.build, seance.id)
     assert report.final and report.next_seance.title == "Séance 2"
     assert seance.call(qv.list_agenda, report.next_seance.id) == ["Bilan"]
+
+
+def test_odt_and_docx_carry_every_section_figures_and_charts(seance, client, lived, tmp_path):
+    from docx import Document
+    from odf import draw, teletype
+    from odf import text as odf_text
+    from odf.opendocument import load
+
+    base, *_ = lived
+    sections = ["La séance", "Objectifs et ordre du jour", "Méthode",
+                "Résultats de la consultation éclair", "Synthèse des échanges",
+                "Propositions qui font consensus", "Notes de l'animation",
+                "Ordre du jour de la séance suivante", "Annexe : méthode de calcul"]
+    response = client.get(f"{base}/report/docx")
+    assert response.headers["content-disposition"].endswith('2026-12-03.docx"')
+    document = Document(io.BytesIO(response.content))
+    paragraphs = [p.text for p in document.paragraphs]
+    assert all(title in paragraphs for title in sections)
+    first = document.tables[1]  # after the method's table: the first question's
+    rows = [[cell.text for cell in row.cells] for row in first.rows]
+    assert rows[0] == ["Réponse", "Nombre", "Pourcentage"]
+    assert [rows[1][0], rows[1][1]] == ["À pied", "3"]
+    assert len(document.inline_shapes) == 1  # the question's chart, as a picture
+    assert any(p.startswith("une navette gratuite — 6 d'accord") for p in paragraphs)
+
+    path = tmp_path / "report.odt"
+    path.write_bytes(client.get(f"{base}/report/odt").content)
+    odt = load(str(path))
+    headings = [teletype.extractText(h) for h in odt.getElementsByType(odf_text.H)]
+    assert all(title in headings for title in sections)
+    body = plain(teletype.extractText(odt.text))
+    assert "Comment êtes-vous venu·e ce soir ?" in body and "À pied" in body
+    images = [i.getAttribute("href") for i in odt.getElementsByType(draw.Image)]
+    assert any(h.endswith(".svg") for h in images)  # the chart stays a vector
+    assert any(h.endswith(".png") for h in images)  # with a picture for older readers

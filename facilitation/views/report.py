@@ -10,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from facilitation import i18n
-from facilitation.exports import data, markdown
+from facilitation.exports import data, markdown, office
+from facilitation.exports.blocks import blocks
 from facilitation.report import SECTION_TITLES, SECTIONS, Report, clean_note
 from facilitation.seances import Seance
 from facilitation.settings import ROOT
@@ -21,6 +22,8 @@ from facilitation.views.organiser import require_organiser
 from facilitation.web import read_form, render, render_string
 
 FORMATS = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8",
+           "odt": "application/vnd.oasis.opendocument.text",
+           "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
            "pdf": "application/pdf", "json": "application/json", "zip": "application/zip"}
 CSS = ROOT / "static" / "css" / "report.css"
 
@@ -94,6 +97,11 @@ async def download(request: Request) -> Response:
     name = report.slug()
     if fmt == "md":
         body: bytes = markdown.render(report, tr).encode()
+    elif fmt in ("odt", "docx"):
+        charts = chart_svgs(request, report, tr)
+        document_blocks = blocks(report, tr, markdown.ANNEX(tr))
+        body = office.to_odt(document_blocks, charts) if fmt == "odt" else office.to_docx(
+            document_blocks, charts)
     elif fmt in ("html", "pdf"):
         html = document(request, report, tr)
         body = html.encode() if fmt == "html" else pdf(html)
@@ -115,6 +123,20 @@ def document(request: Request, report: Report, tr: i18n.Translator) -> str:
     return render_string(request.app.state.templates, "report/document.html", tr,
                          report=report, annex=markdown.ANNEX(tr), css=CSS.read_text(),
                          url_for=path_for(request.app), SECTION_TITLES=SECTION_TITLES)
+
+
+def chart_svgs(request: Request, report: Report, tr: i18n.Translator) -> dict[int, str]:
+    """Each question's chart as a standalone SVG file, drawn by the same macro as on screen."""
+    from facilitation.web import path_for
+
+    charts = {}
+    for poll in report.polls:
+        html = render_string(request.app.state.templates, "report/chart.html", tr,
+                             results=poll.results, url_for=path_for(request.app))
+        svg = office.standalone_svg(html)
+        if svg:
+            charts[poll.results.question.id] = svg
+    return charts
 
 
 def pdf(html: str) -> bytes:

@@ -1,0 +1,203 @@
+"""The compte-rendu as a list of simple blocks (headings, paragraphs, lists, tables,
+charts), which each format then writes in its own way: Markdown, ODT, DOCX."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from facilitation.i18n import Translator
+from facilitation.proposals import Proposal
+from facilitation.report import SECTION_TITLES, Report
+from facilitation.seances import CHANNEL_LABELS, STEP_LABELS
+from facilitation.tallies import ChoiceResults, MatrixResults, RankingResults, TextResults
+from facilitation.voting import GRADES, Row
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Para:
+    text: str
+    strong: str = ""  # a bold lead-in, written before the text
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[str | tuple[str, str], ...]  # a text, or (bold part, rest)
+    numbered: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    head: tuple[str, ...]
+    rows: tuple[tuple[object, ...], ...]
+
+
+@dataclass(frozen=True)
+class Chart:
+    question_id: int  # the chart is drawn from this question's results
+    title: str
+
+
+Block = Heading | Para | Bullets | Table | Chart
+
+
+def blocks(report: Report, tr: Translator, annex: str) -> list[Block]:
+    _ = tr.gettext
+    seance = report.seance
+    out: list[Block] = [
+        Heading(1, seance.title),
+        Para(f"{report.workshop.title} — " + _("séance %(number)s", number=seance.number)
+             + " — " + (_("final report") if report.final else _("draft"))),
+    ]
+    sections: dict[str, Callable[[], list[Block]]] = {
+        "summary": lambda: _summary(report, tr), "agenda": lambda: _agenda(report, tr),
+        "method": lambda: _method(report, tr), "poll": lambda: _poll(report, tr),
+        "exchanges": lambda: _exchanges(report, tr),
+        "decisions": lambda: _decisions(report, tr), "notes": lambda: _notes(report, tr),
+        "next": lambda: _next(report, tr),
+        "annex": lambda: [Bullets(tuple(line[2:] for line in annex.split("\n")))],
+    }
+    for key in report.sections:
+        out.append(Heading(2, _(SECTION_TITLES[key])))
+        out += sections[key]()
+    return out
+
+
+def _summary(report: Report, tr: Translator) -> list[Block]:
+    _ = tr.gettext
+    s, p = report.seance, report.presence
+    present = str(p.total) + (" (" + ", ".join(
+        f"{_(CHANNEL_LABELS.get(c, c))} : {n}" for c, n in p.by_channel.items()) + ")"
+        if p.by_channel else "")
+    items: list[str | tuple[str, str]] = [
+        f"{_('Date')} : {tr.date(s.date) or '—'}", f"{_('Time')} : {tr.time(s.time) or '—'}",
+        f"{_('Place')} : {s.place or '—'}", f"{_('People present')} : {present}"]
+    if report.next_seance:
+        n = report.next_seance
+        items.append(f"{_('Next séance')} : {n.title}, {tr.date(n.date) or '—'}"
+                     f"{', ' + tr.time(n.time) if n.time else ''}"
+                     f"{', ' + n.place if n.place else ''}")
+    return [Bullets(tuple(items))]
+
+
+def _agenda(report: Report, tr: Translator) -> list[Block]:
+    out: list[Block] = [Para(report.seance.objectives)] if report.seance.objectives else []
+    if report.agenda:
+        out.append(Bullets(report.agenda))
+    return out or [Para(tr.gettext("No objectives were given."))]
+
+
+def _method(report: Report, tr: Translator) -> list[Block]:
+    _ = tr.gettext
+    if not report.runs:
+        return [Para(_("No step has been run yet."))]
+    return [Table((_("Step"), _("Start"), _("Duration")), tuple(
+        (run.step.title or _(STEP_LABELS[run.step.kind]), run.started.strftime("%H:%M"),
+         _("%(minutes)s min", minutes=run.minutes) if run.minutes is not None else "—")
+        for run in report.runs))]
+
+
+def _poll(report: Report, tr: Translator) -> list[Block]:
+    _ = tr.gettext
+    if not report.polls:
+        return [Para(_("No question was asked."))]
+    out: list[Block] = []
+    for poll in report.polls:
+        r = poll.results
+        channels = ", ".join(f"{_(CHANNEL_LABELS.get(c, c))} : {n}"
+                             for c, n in sorted(poll.channels.items()))
+        out += [Heading(3, r.question.text),
+                Para(f"n = {r.n}" + (f" ({channels})" if channels else "")),
+                Chart(r.question.id, r.question.text)]
+        if isinstance(r, ChoiceResults):
+            out.append(Table((_("Answer"), _("Count"), _("Percent")), tuple(
+                (b.choice.label, b.count, tr.percent(b.percent)) for b in r.bars)))
+            if r.mean is not None:
+                out.append(Para(_("mean %(mean)s · median %(median)s",
+                                  mean=tr.number(r.mean, 1),
+                                  median=tr.number(r.median or 0, 1))))
+        elif isinstance(r, MatrixResults):
+            out.append(Table((_("Item"), *r.question.settings.levels, "n"), tuple(
+                (row.item.label, *row.counts, row.n) for row in r.rows)))
+        elif isinstance(r, RankingResults):
+            out.append(Table((_("Option"), _("Points"), _("Mean rank")), tuple(
+                (row.choice.label, row.points, tr.number(row.mean_rank, 1))
+                for row in r.rows)))
+        elif isinstance(r, TextResults):
+            out.append(Table((_("Word"), _("Count"), _("Forms used")), tuple(
+                (g.word, g.count, ", ".join(g.forms)) for g in r.visible[:30])))
+    return out
+
+
+def _card(p: Proposal, tr: Translator) -> str:
+    extra = []
+    if p.count > 1:
+        extra.append(tr.gettext("×%(count)s merged", count=p.count))
+    if p.subgroup:
+        extra.append(p.subgroup)
+    return p.text + (f" ({', '.join(extra)})" if extra else "")
+
+
+def _exchanges(report: Report, tr: Translator) -> list[Block]:
+    out: list[Block] = []
+    for block in report.themes:
+        out += [Heading(3, block.name), Bullets(tuple(_card(p, tr) for p in block.proposals))]
+    if report.unsorted:
+        out += [Heading(3, tr.gettext("Unsorted")),
+                Bullets(tuple(_card(p, tr) for p in report.unsorted))]
+    return out or [Para(tr.gettext("No proposal yet."))]
+
+
+def _figures(row: Row, tr: Translator) -> str:
+    assert row.verdict is not None  # noqa: S101
+    t = row.verdict.tally
+    return tr.gettext("%(agree)s agree · %(pass)s pass · %(disagree)s disagree (n = %(n)s)",
+                      agree=t.agree, disagree=t.disagree, n=t.n, **{"pass": t.passes})
+
+
+def _decisions(report: Report, tr: Translator) -> list[Block]:
+    _ = tr.gettext
+    rule, s = report.rule, report.synthesis
+    out: list[Block] = [Para(_(
+        "Consensus: at least %(agree)s agree, at most %(disagree)s disagree, with at least "
+        "%(votes)s votes.", agree=tr.percent(rule.min_agree * 100),
+        disagree=tr.percent(rule.max_disagree * 100), votes=rule.min_votes))]
+    out.append(Bullets(tuple((r.item.text, " — " + _figures(r, tr)) for r in s.consensus))
+               if s.consensus else Para(_("No proposal reaches consensus.")))
+    if s.divisive:
+        out += [Heading(3, _("What divides the room: to deepen")),
+                Bullets(tuple(f"{r.item.text} — {_figures(r, tr)}" for r in s.divisive))]
+    if s.priorities:
+        out += [Heading(3, _("Top priorities")), Bullets(tuple(
+            f"{r.item.text} — " + (tr.ngettext("%(num)s point", "%(num)s points", r.points)
+                                   if s.priorities_method == "dots"
+                                   else _(GRADES[r.majority or 0]))
+            for r in s.priorities), numbered=True)]
+    if s.too_few:
+        out += [Heading(3, _("Too few votes to say")),
+                Bullets(tuple(f"{r.item.text} — {_figures(r, tr)}" for r in s.too_few))]
+    return out
+
+
+def _notes(report: Report, tr: Translator) -> list[Block]:
+    _ = tr.gettext
+    out: list[Block] = []
+    for title, text in ((_("Introduction"), report.edits.intro),
+                        (_("Conclusion"), report.edits.conclusion)):
+        if text:
+            out += [Heading(3, title)] + [Para(p) for p in text.split("\n\n")]
+    return out or [Para(_("No notes."))]
+
+
+def _next(report: Report, tr: Translator) -> list[Block]:
+    if not report.next_seance:
+        return [Para(tr.gettext("The next séance is not planned yet."))]
+    if not report.next_agenda:
+        return [Para(tr.gettext("No agenda yet."))]
+    return [Bullets(report.next_agenda)]
