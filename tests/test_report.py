@@ -205,3 +205,12 @@ def test_odt_and_docx_carry_every_section_figures_and_charts(seance, client, liv
     images = [i.getAttribute("href") for i in odt.getElementsByType(draw.Image)]
     assert any(h.endswith(".svg") for h in images)  # the chart stays a vector
     assert any(h.endswith(".png") for h in images)  # with a picture for older readers
+
+
+def test_an_english_report_of_a_french_seance(seance, client, lived):
+    base, *_ = lived
+    page = client.get(f"{base}/report").text
+    assert f"{base}/report/pdf?lang=en" in page
+    english = client.get(f"{base}/report/md?lang=en").text
+    assert "## Flash poll results" in english and "| On foot" not in english
+    assert "| À pied | 3 |" in english  # the séance's own words stay as they were said
