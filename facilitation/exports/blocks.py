@@ -78,6 +78,8 @@ def _summary(report: Report, tr: Translator) -> list[Block]:
     items: list[str | tuple[str, str]] = [
         f"{_('Date')} : {tr.date(s.date) or '—'}", f"{_('Time')} : {tr.time(s.time) or '—'}",
         f"{_('Place')} : {s.place or '—'}", f"{_('People present')} : {present}"]
+    if report.headcount is not None:
+        items.append(f"{_('Headcount by the facilitator')} : {report.headcount}")
     if report.next_seance:
         n = report.next_seance
         items.append(f"{_('Next séance')} : {n.title}, {tr.date(n.date) or '—'}"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from facilitation.exports.blocks import Bullets, Chart, Heading, Para, Table, blocks
+from collections.abc import Sequence
+
+from facilitation.exports.blocks import Block, Bullets, Chart, Heading, Para, Table, blocks
 from facilitation.i18n import Translator
 from facilitation.report import Report
 
@@ -12,8 +14,12 @@ def _cell(value: object) -> str:
 
 
 def render(report: Report, tr: Translator) -> str:
+    return render_blocks(blocks(report, tr, ANNEX(tr)))
+
+
+def render_blocks(document: Sequence[Block]) -> str:
     out: list[str] = []
-    for block in blocks(report, tr, ANNEX(tr)):
+    for block in document:
         if isinstance(block, Heading):
             out += ["#" * block.level + " " + block.text, ""]
         elif isinstance(block, Para):

@@ -178,6 +178,21 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at TEXT NOT NULL
     );
     """,
+    # 5: cross-cutting elements of a démarche, as the organiser confirmed or rejected them.
+    """
+    CREATE TABLE crosscutting (
+        id INTEGER PRIMARY KEY,
+        workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+        title TEXT NOT NULL,
+        members TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('confirmed', 'rejected')),
+        created_at TEXT NOT NULL
+    );
+    """,
+    # 6: the facilitator's own count of the people in the room.
+    """
+    ALTER TABLE sessions ADD COLUMN headcount INTEGER;
+    """,
 )
 
 

@@ -11,12 +11,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.websockets import WebSocket
 
+from facilitation.i18n_keys import N_
 from facilitation.live import topic
 from facilitation.polls import RESULTS_MODES, Settings
 from facilitation.seances import Seance
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.store import votes as qv
+from facilitation.store.report import headcount, set_headcount
 from facilitation.views.common import broadcaster, db_of, int_param, pump, seance_for_link
 from facilitation.voting import VoteSettings, agenda_draft
 from facilitation.web import is_htmx, language_of, read_form, render, translator
@@ -54,6 +56,7 @@ async def page(request: Request, seance: Seance, token: str, status_code: int = 
         board["agenda"] = agenda_draft(snap.synthesis, voted, {t.id: t.name for t in themes},
                                        tr.gettext)
     return render(request, "pages/facilitator.html", status_code=status_code,
+                  headcount=await headcount(db, seance.id),
                   seance=snap.state.seance, snap=snap, token=token, links=links,
                   participants=participants, board=board, **context)
 
@@ -153,3 +156,15 @@ async def ws(websocket: WebSocket) -> None:
     assert snap is not None  # noqa: S101
     await pump(websocket, b.hub, topic(seance.id, f"facilitator:{language}"),
                [b.facilitator_fragment(snap, language)])
+
+
+async def set_count(request: Request) -> Response:
+    """The facilitator's own count of the people in the room, written in the report."""
+    seance, token = await seance_for_link(request, "facilitator")
+    form = await read_form(request)
+    raw = str(form.get("headcount", "")).strip()
+    if raw and (not raw.isdigit() or int(raw) > 100_000):
+        return await page(request, seance, token, status_code=422,
+                          error=N_("The headcount is a whole number."))
+    await set_headcount(db_of(request), seance.id, int(raw) if raw else None)
+    return _back(request, token)

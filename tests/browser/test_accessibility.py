@@ -246,3 +246,17 @@ def test_report_page_has_no_axe_violations(browser, server, locale):
     page.locator("details summary").first.click()
     check(page, f"report page with its edit form [{locale}]")
     ctx.close()
+
+
+@pytest.mark.parametrize("locale", ["fr-FR", "fr-CA", "en"])
+def test_demarche_synthesis_page_has_no_axe_violations(browser, server, locale):
+    ctx = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.goto(server.urls["organiser"])
+    page.locator("#username").fill("demo")
+    page.locator("#password").fill(server.password)
+    page.locator("form.card button[type=submit]").click()
+    page.locator(".list a").first.click()
+    page.locator("a[href$='/synthesis']").click()
+    check(page, f"démarche synthesis [{locale}]")
+    ctx.close()
