@@ -122,7 +122,7 @@ class Broadcaster:
         tr = i18n.Translator(snap.state.seance.language
                              if snap.state.seance.language in i18n.LANGUAGES else i18n.DEFAULT)
         return render_string(self.env, "partials/screen.html", tr, snap=snap, oob=True,
-                             url_for=self.url_for)
+                             url_for=self.url_for, sms_number=self.settings.sms_number)
 
     def facilitator_fragment(self, snap: Snapshot, language: str) -> str:
         return render_string(self.env, "partials/facilitator_live.html",

@@ -16,6 +16,7 @@ from facilitation.views import (
     participant,
     report,
     screen,
+    sms,
     vote,
 )
 
@@ -104,6 +105,7 @@ def routes(settings: Settings) -> list[BaseRoute]:
               methods=POST, name="organiser:rotate_link"),
         # JSON API.
         Route("/healthz", api.healthz, methods=GET, name="api:healthz"),
+        Route("/sms/inbound", sms.inbound, methods=POST, name="sms:inbound"),
         Route("/api/openapi.json", api.openapi_document, methods=GET, name="api:openapi"),
         Route("/api/sessions/join", api.join_session, methods=POST, name="api:join_session"),
         Route("/api/sessions/{code}/state", api.get_session_state, methods=GET,

@@ -35,6 +35,9 @@ class Settings:
     # Pending messages per WebSocket before the oldest are dropped.
     send_queue: int = 8
     secure_cookies: bool = False
+    # Inbound SMS: the secret the gateway sends, and the number shown on the projector.
+    sms_secret: str = ""
+    sms_number: str = ""
     # Times of the day in reports (steps' start times) are given in this zone.
     timezone: str = "Europe/Paris"
     templates_dir: Path = field(default=ROOT / "templates")
@@ -60,6 +63,8 @@ class Settings:
             "secret_key": os.environ.get("ECLAIR_SECRET_KEY", ""),
             "secure_cookies": _env_bool("ECLAIR_SECURE_COOKIES"),
             "timezone": os.environ.get("ECLAIR_TIMEZONE", "Europe/Paris"),
+            "sms_secret": os.environ.get("ECLAIR_SMS_SECRET", ""),
+            "sms_number": os.environ.get("ECLAIR_SMS_NUMBER", ""),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -31,13 +31,14 @@ class Server:
     urls: dict[str, str] = field(default_factory=dict)
     password: str | None = None
     code: str = ""
+    env: dict[str, str] = field(default_factory=dict)  # extra settings, as ECLAIR_* variables
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20.0) -> Server:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "run.py"), "--demo", "--db", str(self.db),
              "--port", str(self.port)],

@@ -193,6 +193,14 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE sessions ADD COLUMN headcount INTEGER;
     """,
+    # 7: which séance a phone number last wrote to, by a keyed hash only.
+    """
+    CREATE TABLE sms_senders (
+        number_hash TEXT PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        updated_at TEXT NOT NULL
+    );
+    """,
 )
 
 

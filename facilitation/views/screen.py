@@ -21,7 +21,8 @@ async def show(request: Request) -> Response:
     assert snap is not None  # noqa: S101
     language = seance.language if seance.language in i18n.LANGUAGES else i18n.DEFAULT
     return render(request, "pages/screen.html", tr=i18n.Translator(language), snap=snap,
-                  seance=seance, token=token)
+                  seance=seance, token=token,
+                  sms_number=request.app.state.settings.sms_number)
 
 
 async def step(request: Request) -> Response:
