@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
-from starlette.staticfiles import StaticFiles
 
 from facilitation.settings import Settings
+from facilitation.static import HashedStaticFiles
 from facilitation.views import (
     api,
     board,
@@ -123,5 +123,5 @@ def routes(settings: Settings) -> list[BaseRoute]:
               methods=POST, name="api:open_question"),
         Route("/api/sessions/{code}/questions/{question_id}/close", api.close_question,
               methods=POST, name="api:close_question"),
-        Mount("/static", StaticFiles(directory=settings.static_dir), name="static"),
+        Mount("/static", HashedStaticFiles(directory=settings.static_dir), name="static"),
     ]

@@ -13,6 +13,7 @@ from starlette.responses import HTMLResponse, Response
 
 from facilitation import charts, i18n, polls, proposals, security, voting
 from facilitation.seances import CHANNEL_LABELS, STEP_LABELS
+from facilitation.static import hashed_name
 
 FAVICON = ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E"
            "%3Crect width='16' height='16' rx='3' fill='%230b4f8a'/%3E"
@@ -76,7 +77,11 @@ def is_htmx(request: Request) -> bool:
 def path_for(app: Any) -> Any:
     """`url_for` for templates: site-relative paths, so links work behind any host name."""
 
+    root = app.state.settings.static_dir
+
     def url_for(name: str, **params: Any) -> str:
+        if name == "static":  # content-hashed names, cached for a year
+            params["path"] = hashed_name(root, params["path"])
         return str(app.url_path_for(name, **params))
 
     return url_for
