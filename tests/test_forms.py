@@ -212,3 +212,38 @@ def test_organiser_adds_a_matrix_a_scale_and_a_text_question(organiser):
     assert (scale.settings.scale_min, scale.settings.scale_max) == (0, 10)
     assert scale.settings.results == "closed" and scale.settings.high_label == "Tout à fait"
     assert text.kind == "text" and text.settings.allow_change is False
+
+
+def test_card_corrections_are_audited_and_simultaneous_entries_do_not_clash(seance, client):
+    import asyncio
+
+    from facilitation.polls import AnswerError
+    from facilitation.store import cards
+
+    seance.open(0)
+    q0 = seance.questions[0]
+    page = client.get(f"/h/{seance.links['helper']}")
+    token = csrf_of(page.text)
+    url = f"/h/{seance.links['helper']}/answer"
+    client.post(url, data={"csrf": token, "card": "5", "question": q0["id"],
+                           "choice": q0["choices"][0]})
+    r = client.post(url, data={"csrf": token, "card": "5", "correction": "1",
+                               "question": q0["id"], "choice": q0["choices"][2]})
+    assert "1 bulletin papier saisi" in r.text
+    (audit,) = seance.call(cards.corrections, seance.id)
+    assert (audit["card"], audit["before"], audit["after"]) == (
+        5, f"[{q0['choices'][0]}]", f"[{q0['choices'][2]}]")
+    assert audit["who"].startswith("helper:") and audit["at"]
+    # Two helpers type card 8 at the same moment: one is stored, the other is told.
+    db = client.app.state.db
+
+    async def both():
+        return await asyncio.gather(*[
+            cards.save_card(db, seance.id, 8, "paper-8-test", "fr-FR", q0["id"], [c],
+                            correction=False, who="helper:x")
+            for c in q0["choices"][:2]], return_exceptions=True)
+
+    outcomes = client.portal.call(both)
+    assert sum(o is None for o in outcomes) == 1
+    assert sum(isinstance(o, AnswerError) and o.status == 409 for o in outcomes) == 1
+    assert seance.answers() == 2

@@ -116,6 +116,8 @@ RAW = {
     "votes": "SELECT v.step_id, v.participant_id, v.item_kind, v.item_id, v.value,"
              " v.updated_at FROM votes v JOIN steps s ON s.id = v.step_id"
              " WHERE s.session_id = ? ORDER BY v.step_id, v.participant_id, v.item_id",
+    "card_corrections": "SELECT card, question_id, before, after, who, at FROM card_audit"
+                        " WHERE session_id = ? ORDER BY id",
     "steps": "SELECT id, position, kind, title, prompt, started_at, settings FROM steps"
              " WHERE session_id = ? ORDER BY position",
 }

@@ -201,6 +201,19 @@ MIGRATIONS: tuple[str, ...] = (
         updated_at TEXT NOT NULL
     );
     """,
+    # 8: corrections of paper cards: who, when, before, after.
+    """
+    CREATE TABLE card_audit (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        card INTEGER NOT NULL,
+        question_id INTEGER NOT NULL REFERENCES questions(id) ON DELETE CASCADE,
+        before TEXT NOT NULL,
+        after TEXT NOT NULL,
+        who TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    """,
 )
 
 

@@ -15,6 +15,7 @@ from facilitation.seances import Seance
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.store import votes as qv
+from facilitation.store.cards import card_count, save_card
 from facilitation.views.common import broadcaster, db_of, seance_for_link
 from facilitation.voting import VoteSettings
 from facilitation.web import read_form, render
@@ -46,6 +47,7 @@ async def _page(request: Request, seance: Seance, token: str, status_code: int =
         if settings.open:
             vote_settings = settings
             vote_items = await qv.vote_items(db_of(request), seance.id, settings)
+    context.setdefault("cards", await card_count(db_of(request), seance.id))
     return render(request, "pages/helper.html", status_code=status_code, seance=seance,
                   state=state, token=token, presence=presence, entered=entered[::-1],
                   vote_settings=vote_settings, vote_items=vote_items,
@@ -70,17 +72,9 @@ async def answer(request: Request) -> Response:
         if question is None:
             raise AnswerError(N_("This question is closed: your answer was not recorded."), 409)
         value = validate_answer(question, raw_from_form(form))
-        token_hash = card_token_hash(seance, card)
-        participant = await q.get_participant(db, token_hash)
-        if participant is None:
-            participant_id = await q.add_participant(db, seance.id, token_hash, "", seance.language,
-                                                     channel="paper")
-        else:
-            participant_id = participant.id
-            if not correction and await q.get_answer(db, question.id, participant_id) is not None:
-                raise AnswerError(N_("Card %(card)s was already entered for this question. "
-                                     "Tick “correction” to replace it."), 409, card=card)
-        await q.save_answer(db, question.id, participant_id, value)
+        await save_card(db, seance.id, card, card_token_hash(seance, card), seance.language,
+                        question.id, value, correction=correction,
+                        who=f"helper:{security.hash_token(token)[:8]}")
     except AnswerError as error:
         return await _page(request, seance, token, status_code=error.status, error=error.message,
                            error_params=error.params, card=raw_card[:6])
