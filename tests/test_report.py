@@ -219,3 +219,25 @@ def test_an_english_report_of_a_french_seance(seance, client, lived):
     english = client.get(f"{base}/report/md?lang=en").text
     assert "## Flash poll results" in english and "| On foot" not in english
     assert "| À pied | 3 |" in english  # the séance's own words stay as they were said
+
+
+def test_paper_kit(seance, client, tmp_path):
+    response = client.get(f"/f/{seance.links['facilitator']}/kit.pdf?cards=4")
+    assert response.headers["content-type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    text = " ".join(plain("\n".join(page.extract_text() for page in reader.pages)).split())
+    assert seance.code in text and "Scannez le QR code" in text
+    for number in range(1, 5):
+        assert f"Bulletin n° {number}" in text
+    assert "Bulletin n° 5" not in text
+    assert "Comment êtes-vous venu·e ce soir ?" in text and "À pied" in text
+    assert "Quelles solutions simples" in text and "Table :" in text
+    assert len(reader.pages) >= 1 + 2 + 1  # poster, cards (two a page when short), proposals
+    assert seance.code in reader.pages[0].extract_text()  # the poster comes first
+    pdf = tmp_path / "kit.pdf"
+    pdf.write_bytes(response.content)
+    subprocess.run(["pdftoppm", "-r", "30", "-f", "1", "-l", "1", "-png", str(pdf),
+                    str(tmp_path / "poster")], check=True)
+    (png,) = tmp_path.glob("poster*.png")
+    assert sum(Image.open(png).convert("L").histogram()[:128]) > 2000  # the QR code, printed
+    assert client.get(f"/f/{seance.links['helper']}/kit.pdf").status_code == 404

@@ -183,7 +183,7 @@ def test_participant_first_load_fits_the_budget(browser, server):
     ctx.close()
     total = sum(size for _url, size in sizes)
     urls = " ".join(url for url, _ in sizes)
-    assert "htmx" in urls and "eclair.css" in urls and f"/s/{server.code}" in urls, sizes
+    assert "htmx" in urls and "/css/eclair." in urls and f"/s/{server.code}" in urls, sizes
     assert total <= BUDGET, (total, sizes)
 
 
