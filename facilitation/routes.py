@@ -35,6 +35,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/s/{code}/vote", participant.cast_vote, methods=POST, name="participant:vote"),
         WebSocketRoute("/s/{code}/ws", participant.ws, name="participant:ws"),
         Route("/prefs", participant.prefs, methods=GET, name="participant:prefs"),
+        Route("/accessibilite", participant.accessibility, methods=GET,
+              name="participant:accessibility"),
         # Facilitator, projector and helper: secret links.
         Route("/f/{token}", facilitator.show, methods=GET, name="facilitator:show"),
         Route("/f/{token}/step", facilitator.step, methods=POST, name="facilitator:step"),

@@ -271,6 +271,10 @@ async def cast_vote(request: Request) -> Response:
     return _saved(request, seance)
 
 
+async def accessibility(request: Request) -> Response:
+    return render(request, "pages/accessibility.html")
+
+
 async def prefs(request: Request) -> Response:
     """Language and text size, kept in cookies; works as a plain link."""
     target = security.safe_next(request.query_params.get("next"))
