@@ -23,7 +23,7 @@ from facilitation.routes import routes
 from facilitation.settings import Settings
 from facilitation.store import Database
 from facilitation.store import queries as q
-from facilitation.views import api, organiser
+from facilitation.views import api, organiser, participant
 from facilitation.web import make_environment, path_for, render
 
 log = logging.getLogger("eclair")
@@ -90,6 +90,7 @@ def create_app(settings: Settings) -> Starlette:
             Exception: http_error,
             api.ApiError: api.api_error_handler,
             organiser.LoginRequired: organiser.login_redirect,
+            participant.NotJoined: participant.not_joined,
         },
         lifespan=lifespan,
     )

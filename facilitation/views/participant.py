@@ -60,6 +60,27 @@ async def _seance(request: Request | WebSocket) -> Seance:
     return seance
 
 
+class NotJoined(Exception):
+    """The phone has not joined this séance: it is sent to the join page."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+async def _joined(request: Request) -> tuple[Seance, Participant]:
+    seance = await _seance(request)
+    participant = await current_participant(request, seance)
+    if participant is None:
+        raise NotJoined(seance.code)
+    return seance, participant
+
+
+def not_joined(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, NotJoined)  # noqa: S101
+    return RedirectResponse(request.url_for("participant:join", code=exc.code), 303)
+
+
 async def current_participant(request: Request | WebSocket, seance: Seance) -> Participant | None:
     token = request.cookies.get(COOKIE_PREFIX + seance.code)
     if not token or len(token) > 64:
@@ -177,19 +198,13 @@ def _saved(request: Request, seance: Seance) -> Response:
 
 
 async def show(request: Request) -> Response:
-    seance = await _seance(request)
-    participant = await current_participant(request, seance)
-    if participant is None:
-        return RedirectResponse(request.url_for("participant:join", code=seance.code), 303)
+    seance, participant = await _joined(request)
     return await respond(request, seance, participant,
                          saved=request.query_params.get("saved") == "1")
 
 
 async def answer(request: Request) -> Response:
-    seance = await _seance(request)
-    participant = await current_participant(request, seance)
-    if participant is None:
-        return RedirectResponse(request.url_for("participant:join", code=seance.code), 303)
+    seance, participant = await _joined(request)
     form = await read_form(request)
     db = db_of(request)
     question = await _question_of_form(request, form, seance)
@@ -220,10 +235,7 @@ async def _question_of_form(request: Request, form: FormData, seance: Seance) ->
 
 async def propose(request: Request) -> Response:
     """A proposal from a phone, on the séance's current proposal step."""
-    seance = await _seance(request)
-    participant = await current_participant(request, seance)
-    if participant is None:
-        return RedirectResponse(request.url_for("participant:join", code=seance.code), 303)
+    seance, participant = await _joined(request)
     form = await read_form(request)
     db = db_of(request)
     state = await q.get_state(db, seance.id)
@@ -250,10 +262,7 @@ async def propose(request: Request) -> Response:
 
 async def cast_vote(request: Request) -> Response:
     """A vote from a phone: one item (agree/disagree/pass), or the whole ballot."""
-    seance = await _seance(request)
-    participant = await current_participant(request, seance)
-    if participant is None:
-        return RedirectResponse(request.url_for("participant:join", code=seance.code), 303)
+    seance, participant = await _joined(request)
     form = await read_form(request)
     db = db_of(request)
     state = await q.get_state(db, seance.id)
