@@ -92,7 +92,6 @@ class Report:
     seance: Seance
     final: bool
     presence: Presence
-    headcount: int | None  # the facilitator's own count of people in the room
     agenda: tuple[str, ...]  # this séance's agenda (set when the previous one closed)
     runs: tuple[StepRun, ...]
     polls: tuple[PollResult, ...]

@@ -73,13 +73,20 @@ class Participant:
 
 @dataclass(frozen=True)
 class Presence:
-    """People present, by channel."""
+    """People present: those who joined, by channel, and the facilitator's own count of the
+    room when they made one. The room count wins: it includes people who take part by
+    voice or who have not been entered yet."""
 
     by_channel: dict[str, int] = field(default_factory=dict)
+    headcount: int | None = None
+
+    @property
+    def joined(self) -> int:
+        return sum(self.by_channel.values())
 
     @property
     def total(self) -> int:
-        return sum(self.by_channel.values())
+        return self.joined if self.headcount is None else self.headcount
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """Bad input to every form: a clear message in the person's language, nothing stored."""
 
+import re
+
 import pytest
 
 from facilitation.store import queries as q
@@ -247,3 +249,26 @@ def test_card_corrections_are_audited_and_simultaneous_entries_do_not_clash(sean
     assert sum(o is None for o in outcomes) == 1
     assert sum(isinstance(o, AnswerError) and o.status == 409 for o in outcomes) == 1
     assert seance.answers() == 2
+
+
+def test_the_headcount_shows_beside_who_joined(seance, client):
+    seance.join(name="Awa")
+    assert seance.facilitator_post("/headcount", headcount="18").status_code == 200
+    facilitator = client.get(f"/f/{seance.links['facilitator']}").text
+    assert "18 personnes présentes" in facilitator and "1 personne a rejoint" in facilitator
+    assert re.search(r'id="headcount"[^>]*value="18"', facilitator)
+    screen = client.get(f"/screen/{seance.links['screen']}").text
+    assert "18 personnes présentes" in screen
+    helper = client.get(f"/h/{seance.links['helper']}").text
+    assert "18 personnes présentes" in helper
+    # Once a question is open, the facilitator sees the share of the room that answered.
+    seance.open(0)
+    seance.facilitator_post("/headcount", headcount="4")
+    member = seance.client
+    page = member.get(f"/s/{seance.code}").text
+    member.post(f"/s/{seance.code}/answer", data={
+        "csrf": csrf_of(page), "question": seance.questions[0]["id"],
+        "choice": seance.questions[0]["choices"][0]})
+    facilitator = client.get(f"/f/{seance.links['facilitator']}").text
+    assert "25 % des personnes présentes" in facilitator.replace("\u202f", " ").replace(
+        "\xa0", " ")

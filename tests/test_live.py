@@ -159,3 +159,32 @@ def test_unknown_links_get_no_websocket(server):
                     await asyncio.wait_for(ws.recv(), timeout=2)
 
     asyncio.run(go())
+
+
+def test_the_facilitators_headcount_reaches_the_projector_at_once(server):
+    async def go():
+        fac_url = f"/f/{server.token('facilitator')}"
+        ws_url = server.base.replace("http", "ws") + f"/screen/{server.token('screen')}/ws"
+        seen = []
+        async with httpx.AsyncClient(base_url=server.base, timeout=10) as http:
+            await http.post("/api/sessions/join", json={"code": server.code})
+            csrf = re.search(r'name="csrf" value="([^"]+)"',
+                             (await http.get(fac_url)).text).group(1)
+            async with websockets.connect(ws_url) as ws:
+                seen.append(await asyncio.wait_for(ws.recv(), timeout=2))
+                for count in ("18", "-3", ""):
+                    reply = await http.post(f"{fac_url}/headcount",
+                                            data={"csrf": csrf, "headcount": count})
+                    if reply.status_code == 422:
+                        seen.append(reply.text)
+                        continue
+                    seen.append(await asyncio.wait_for(ws.recv(), timeout=2))
+            facilitator = (await http.get(fac_url)).text
+        return seen, facilitator
+
+    (before, counted, refused, cleared), facilitator = asyncio.run(go())
+    assert "1 personne présente" in before
+    assert "18 personnes présentes" in counted and "1 personne présente" not in counted
+    assert "nombre entier" in refused  # a bad count changes nothing and says why
+    assert "1 personne présente" in cleared and "18 personnes" not in cleared
+    assert re.search(r'id="headcount"[^>]*value=""', facilitator)

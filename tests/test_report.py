@@ -86,11 +86,13 @@ def test_report_content_follows_the_data(seance, client, lived):
     assert "### Mobilité" in text and "- une navette gratuite" in text
     assert "**une navette gratuite** — 6 d'accord" in text
     assert "| Consultation éclair | 18:42 | 12 min |" in text  # Europe/Paris, durations
-    # The facilitator's own headcount joins the people present by channel.
+    # The facilitator's own headcount is the number present; who joined stays beside it.
     assert client.post(f"{base}/headcount", data={"csrf": token, "headcount": "lots"}
                        ).status_code == 422
     client.post(f"{base}/headcount", data={"csrf": token, "headcount": "23"})
-    assert "- Comptage de l'animation : 23" in client.get(f"{base}/report/md").text
+    text = client.get(f"{base}/report/md").text
+    assert "- Personnes présentes : 23 (compté par l'animation)" in text
+    assert "- Personnes inscrites : 6 (téléphone : 6)" in text
     # Edits: notes, a theme's wording, a hidden section, a moved section.
     client.post(f"{base}/report", data={"csrf": token, "intro": "Bienvenue à toutes et tous.",
                                         "conclusion": "", f"theme-{theme}": "Se déplacer",

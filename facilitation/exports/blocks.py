@@ -72,14 +72,14 @@ def blocks(report: Report, tr: Translator, annex: str) -> list[Block]:
 def _summary(report: Report, tr: Translator) -> list[Block]:
     _ = tr.gettext
     s, p = report.seance, report.presence
-    present = str(p.total) + (" (" + ", ".join(
-        f"{_(CHANNEL_LABELS.get(c, c))} : {n}" for c, n in p.by_channel.items()) + ")"
-        if p.by_channel else "")
     items: list[str | tuple[str, str]] = [
         f"{_('Date')} : {tr.date(s.date) or '—'}", f"{_('Time')} : {tr.time(s.time) or '—'}",
-        f"{_('Place')} : {s.place or '—'}", f"{_('People present')} : {present}"]
-    if report.headcount is not None:
-        items.append(f"{_('Headcount by the facilitator')} : {report.headcount}")
+        f"{_('Place')} : {s.place or '—'}",
+        f"{_('People present')} : {p.total}"
+        + (f" ({_('counted by the facilitator')})" if p.headcount is not None else ""),
+        f"{_('Joined')} : {p.joined}" + (" (" + ", ".join(
+            f"{_(CHANNEL_LABELS.get(c, c))} : {n}" for c, n in p.by_channel.items()) + ")"
+            if p.by_channel else "")]
     if report.next_seance:
         n = report.next_seance
         items.append(f"{_('Next séance')} : {n.title}, {tr.date(n.date) or '—'}"

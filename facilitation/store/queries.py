@@ -443,7 +443,10 @@ async def presence(db: Database, session_id: int) -> Presence:
         "SELECT channel, count(*) AS n FROM participants WHERE session_id = ? GROUP BY channel",
         (session_id,),
     )
-    return Presence({str(row["channel"]): int(row["n"]) for row in rows})
+    count = await db.fetchone("SELECT headcount FROM sessions WHERE id = ?", (session_id,))
+    return Presence({str(row["channel"]): int(row["n"]) for row in rows},
+                    None if count is None or count["headcount"] is None
+                    else int(count["headcount"]))
 
 
 async def get_answer(db: Database, question_id: int, participant_id: int) -> Any | None:

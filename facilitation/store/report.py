@@ -34,11 +34,6 @@ async def save_edits(db: Database, session_id: int, edits: Edits) -> None:
     await db.write(op)
 
 
-async def headcount(db: Database, session_id: int) -> int | None:
-    row = await db.fetchone("SELECT headcount FROM sessions WHERE id = ?", (session_id,))
-    return None if row is None or row["headcount"] is None else int(row["headcount"])
-
-
 async def set_headcount(db: Database, session_id: int, count: int | None) -> None:
     async def op(conn: aiosqlite.Connection) -> None:
         await conn.execute("UPDATE sessions SET headcount = ? WHERE id = ?", (count, session_id))
@@ -81,7 +76,6 @@ async def build(db: Database, session_id: int, zone: dt.tzinfo = dt.UTC) -> Repo
         workshop=workshop, seance=seance,
         final=bool(closed and closed["closed_at"]),
         presence=await q.presence(db, session_id),
-        headcount=await headcount(db, session_id),
         agenda=tuple(await qv.list_agenda(db, session_id)),
         runs=step_runs(state.steps, zone), polls=tuple(polls), themes=themes, unsorted=unsorted,
         synthesis=await qv.synthesis_of(db, state), rule=await qv.get_rule(db, session_id),

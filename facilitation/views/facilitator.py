@@ -18,7 +18,7 @@ from facilitation.seances import Seance
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.store import votes as qv
-from facilitation.store.report import headcount, set_headcount
+from facilitation.store.report import set_headcount
 from facilitation.views.common import broadcaster, db_of, int_param, pump, seance_for_link
 from facilitation.voting import VoteSettings, agenda_draft
 from facilitation.web import is_htmx, language_of, read_form, render, translator
@@ -56,7 +56,6 @@ async def page(request: Request, seance: Seance, token: str, status_code: int = 
         board["agenda"] = agenda_draft(snap.synthesis, voted, {t.id: t.name for t in themes},
                                        tr.gettext)
     return render(request, "pages/facilitator.html", status_code=status_code,
-                  headcount=await headcount(db, seance.id),
                   seance=snap.state.seance, snap=snap, token=token, links=links,
                   participants=participants, board=board, **context)
 
@@ -167,4 +166,5 @@ async def set_count(request: Request) -> Response:
         return await page(request, seance, token, status_code=422,
                           error=N_("The headcount is a whole number."))
     await set_headcount(db_of(request), seance.id, int(raw) if raw else None)
+    broadcaster(request).answers_changed(seance.id)  # the projector shows the new count
     return _back(request, token)
