@@ -21,7 +21,7 @@ def test_home_in_english(client):
     token = csrf_of(client.get("/").text)
     r = client.post("/", data={"csrf": token, "code": "ZZZZZ"},
                     headers={"accept-language": "en-GB,en;q=0.8"})
-    assert "No séance has this code" in r.text and 'lang="en"' in r.text
+    assert "No session has this code" in r.text and 'lang="en"' in r.text
 
 
 @pytest.mark.parametrize("data, message", [

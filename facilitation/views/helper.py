@@ -64,6 +64,7 @@ async def answer(request: Request) -> Response:
     raw_question = str(form.get("question", ""))
     question = (await q.get_question(db, int(raw_question), seance.id)
                 if raw_question.isdigit() and len(raw_question) < 12 else None)
+    value = None
     try:
         if not raw_card.isdigit() or not 1 <= int(raw_card) <= MAX_CARD:
             raise AnswerError(N_("A card number is a whole number from 1 to %(limit)s."),
@@ -76,8 +77,12 @@ async def answer(request: Request) -> Response:
                         question.id, value, correction=correction,
                         who=f"helper:{security.hash_token(token)[:8]}")
     except AnswerError as error:
+        # The card's ticks stay on the form: after "already entered", the helper only ticks
+        # "correction" and saves again.
         return await _page(request, seance, token, status_code=error.status, error=error.message,
-                           error_params=error.params, card=raw_card[:6])
+                           error_params=error.params, card=raw_card[:6],
+                           kept={question.id: value} if question and value is not None else {},
+                           correction=correction)
     broadcaster(request).answers_changed(seance.id)
     target = request.url_for("helper:show", token=token).include_query_params(saved=card)
     return RedirectResponse(target, 303)

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import PHONE
+from tests.browser.test_keyboard import tab_to
 
 TEXTS = ["une navette gratuite", "navette gratuite le mardi", "cours d'informatique",
          "des cours d'informatique"]
@@ -69,9 +70,12 @@ def test_keyboard_alone(browser, board):
     ctx = browser.new_context(locale="fr-FR")
     page = ctx.new_page()
     page.goto(board.urls["facilitator"])
-    create_themes(page, "Formation")
+    tab_to(page, lambda f: f["id"] == "theme-name", "new theme name")
+    page.keyboard.type("Formation")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    tab_to(page, lambda f: f["label"] == "Thème pour « cours d'informatique »", "card's theme")
     select = page.get_by_label("Thème pour « cours d'informatique »")
-    select.focus()
     page.keyboard.press("ArrowDown")  # from "Non classées" to the new theme
     assert select.input_value() != "unsorted"
     page.keyboard.press("Tab")  # to the card's "Déplacer" button
