@@ -42,6 +42,31 @@ def check(page, label: str) -> None:
     results = AXE.run(page, options=OPTIONS)
     assert results.violations_count == 0, f"{label}:\n{results.generate_report()}"
     reflow(page, label)
+    focus_is_visible(page, label)
+
+
+FOCUSED = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const style = getComputedStyle(el);
+  return [el.outerHTML.slice(0, 80),
+          style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2];
+}"""
+
+
+def focus_is_visible(page, label: str, stops: int = 40) -> None:
+    """Tab through the page's first `stops` focusable elements: each shows an outline."""
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    first = None
+    for _ in range(stops):
+        page.keyboard.press("Tab")
+        here = page.evaluate(FOCUSED)
+        if here is None:
+            continue
+        if here[0] == first:
+            break
+        first = first or here[0]
+        assert here[1], f"{label}: no visible focus on {here[0]}"
 
 
 # What scrolls sideways: the page itself, or any text wider than the window.
