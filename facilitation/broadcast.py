@@ -44,6 +44,8 @@ class Snapshot:
     synthesis: Synthesis | None = None  # on the synthesis and closing steps
     rule: ConsensusRule | None = None
     next_seance: Seance | None = None
+    channels: dict[int, dict[str, int]] | None = None  # respondents by channel, per question
+    vote_channels: dict[str, int] | None = None  # voters by channel
 
 
 def version(state: State) -> str:
@@ -77,15 +79,20 @@ class Broadcaster:
                 else ()
         join_url = f"{self.settings.public_url}/j/{state.seance.code}"
         vote = settings = summary = rule = None
+        vote_channels = None
         if state.step is not None and kind == "vote":
             settings = VoteSettings.from_json(state.step.settings)
             vote = await results_of(self.db, session_id, state.step)
+            vote_channels = await qv.voter_channels(self.db, state.step.id)
         if kind in ("vote", "synthesis", "closing"):
             rule = await qv.get_rule(self.db, session_id)
         if kind in ("synthesis", "closing"):
             summary = await synthesis_of(self.db, state)
         return Snapshot(
             vote=vote, vote_settings=settings, synthesis=summary, rule=rule,
+            vote_channels=vote_channels,
+            channels={question.id: await q.answer_channels(self.db, question.id)
+                      for question in state.questions},
             next_seance=await qv.next_seance(self.db, session_id) if kind == "closing" else None,
             state=state,
             presence=await q.presence(self.db, session_id),

@@ -24,6 +24,13 @@ CHANNEL_LABELS = {
     "sms": N_("SMS"),
     "other": N_("other"),
 }
+
+
+def in_channel_order(counts: dict[str, int]) -> dict[str, int]:
+    """Counts by channel, always listed phone, paper, said aloud, SMS, other."""
+    order = list(CHANNEL_LABELS)
+    return dict(sorted(counts.items(),
+                       key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
 MAX_NAME = 40
 
 

@@ -151,6 +151,16 @@ def test_helper_enters_paper_cards(seance, client):
     results = seance.call(q.results, seance.call(q.get_question, q0["id"], seance.id))
     assert results.n == 1 and results.bars[1].count == 1
     assert seance.call(q.presence, seance.id).by_channel == {"paper": 1}
+    # A phone answers too: both count, and the projector and facilitator show each channel.
+    seance.join()
+    page = client.get(f"/s/{seance.code}")
+    client.post(f"/s/{seance.code}/answer", data={"csrf": csrf_of(page.text),
+                                                  "question": q0["id"],
+                                                  "choice": q0["choices"][0]})
+    assert seance.call(q.answer_channels, q0["id"]) == {"phone": 1, "paper": 1}
+    for html in (client.get(f"/screen/{seance.links['screen']}").text,
+                 client.get(f"/f/{seance.links['facilitator']}").text):
+        assert "téléphone : 1 · papier : 1" in html and "n = 2" in html
 
 
 def test_organiser_adds_questions_to_a_seance_created_from_the_form(organiser):

@@ -157,6 +157,13 @@ def test_paper_votes_and_roles(seance, client, voting):
     assert "Bulletin 12 enregistré" in r.text
     step = next(s for s in seance.call(q.list_steps, seance.id) if s.kind == "vote")
     assert seance.call(qv.ballots, step.id)[0].value == 1
+    # Paper votes count with phone votes, and the room sees each channel.
+    for who in people(seance, 2):
+        vote_api(seance, who, item_id=ids[1], value="disagree")
+    assert seance.call(qv.voter_channels, step.id) == {"phone": 2, "paper": 1}
+    screen = client.get(f"/screen/{seance.links['screen']}").text
+    assert "téléphone : 2 · papier : 1" in screen
+    assert "téléphone : 2 · papier : 1" in client.get(base).text
     seance.join()
     participant = client.cookies.get(f"eclair_p_{seance.code}")
     for role_token in (participant, seance.links["helper"], seance.links["screen"]):

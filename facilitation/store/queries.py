@@ -14,7 +14,15 @@ from facilitation import codes, polls, tallies
 from facilitation.i18n_keys import N_
 from facilitation.plans import QuestionPlan, SessionPlan, WorkshopPlan
 from facilitation.polls import AnswerError, Choice, Question
-from facilitation.seances import Participant, Presence, Seance, State, Step, Workshop
+from facilitation.seances import (
+    Participant,
+    Presence,
+    Seance,
+    State,
+    Step,
+    Workshop,
+    in_channel_order,
+)
 from facilitation.store.database import Database
 from facilitation.tallies import Results
 
@@ -444,9 +452,18 @@ async def presence(db: Database, session_id: int) -> Presence:
         (session_id,),
     )
     count = await db.fetchone("SELECT headcount FROM sessions WHERE id = ?", (session_id,))
-    return Presence({str(row["channel"]): int(row["n"]) for row in rows},
+    return Presence(in_channel_order({str(row["channel"]): int(row["n"]) for row in rows}),
                     None if count is None or count["headcount"] is None
                     else int(count["headcount"]))
+
+
+async def answer_channels(db: Database, question_id: int) -> dict[str, int]:
+    """Respondents to a question by channel (phone, paper, SMS…)."""
+    rows = await db.fetchall(
+        "SELECT p.channel, count(*) AS n FROM answers a JOIN participants p"
+        " ON p.id = a.participant_id WHERE a.question_id = ? GROUP BY p.channel",
+        (question_id,))
+    return in_channel_order({str(r["channel"]): int(r["n"]) for r in rows})
 
 
 async def get_answer(db: Database, question_id: int, participant_id: int) -> Any | None:

@@ -41,14 +41,6 @@ async def set_headcount(db: Database, session_id: int, count: int | None) -> Non
     await db.write(op)
 
 
-async def channels(db: Database, question_id: int) -> dict[str, int]:
-    rows = await db.fetchall(
-        "SELECT p.channel, count(*) AS n FROM answers a JOIN participants p"
-        " ON p.id = a.participant_id WHERE a.question_id = ? GROUP BY p.channel",
-        (question_id,))
-    return {str(r["channel"]): int(r["n"]) for r in rows}
-
-
 async def build(db: Database, session_id: int, zone: dt.tzinfo = dt.UTC) -> Report | None:
     """The séance's report as it stands: a draft until the séance is closed."""
     seance = await q.get_session(db, session_id)
@@ -68,7 +60,7 @@ async def build(db: Database, session_id: int, zone: dt.tzinfo = dt.UTC) -> Repo
             if question.state == "draft":
                 continue
             polls.append(PollResult(await q.results(db, question),
-                                    await channels(db, question.id)))
+                                    await q.answer_channels(db, question.id)))
     themes, unsorted = theme_blocks(await qp.list_proposals(db, session_id),
                                     await qp.list_themes(db, session_id), edits)
     next_seance = await qv.next_seance(db, session_id)

@@ -7,7 +7,7 @@ import aiosqlite
 from facilitation.i18n_keys import N_
 from facilitation.plans import SessionPlan, StepPlan
 from facilitation.proposals import Proposal, Theme
-from facilitation.seances import Seance, State, Step
+from facilitation.seances import Seance, State, Step, in_channel_order
 from facilitation.store.database import Database
 from facilitation.store.proposals import list_proposals, list_themes
 from facilitation.store.queries import _insert_session, get_session, now
@@ -102,6 +102,15 @@ async def ballots(db: Database, step_id: int) -> list[Ballot]:
         " LEFT JOIN subgroups g ON g.id = p.subgroup_id WHERE v.step_id = ?", (step_id,))
     return [Ballot(int(r["participant_id"]), int(r["item_id"]), int(r["value"]),
                    r["subgroup"]) for r in rows]
+
+
+async def voter_channels(db: Database, step_id: int) -> dict[str, int]:
+    """Voters of a vote step by channel."""
+    rows = await db.fetchall(
+        "SELECT p.channel, count(DISTINCT v.participant_id) AS n FROM votes v"
+        " JOIN participants p ON p.id = v.participant_id WHERE v.step_id = ?"
+        " GROUP BY p.channel", (step_id,))
+    return in_channel_order({str(r["channel"]): int(r["n"]) for r in rows})
 
 
 async def counted_subgroups(db: Database, session_id: int, min_members: int) -> list[str]:
