@@ -177,11 +177,17 @@ def document(server_url: str) -> dict[str, Any]:
                     "steps": {"type": "integer"},
                     "questions": {"type": "array", "items": question},
                     "open_questions": {"type": "array", "items": {"type": "integer"}},
+                    "presence": {"type": "object", "description": "People present: total "
+                                 "(the facilitator's headcount when set, else joined), "
+                                 "joined, headcount (null if none), by_channel"},
                     "vote": {"type": "object", "description": "On a vote step: method, "
                              "open, points, max_per_item, items (id, kind, text)"}}},
                 "Results": {"type": "object", "properties": {
                     "question_id": {"type": "integer"}, "state": {"type": "string"},
                     "kind": {"type": "string"}, "n": {"type": "integer"},
+                    "channels": {"type": "object", "description": "Respondents by channel: "
+                                 "phone, paper, aloud, sms", "additionalProperties": {
+                                     "type": "integer"}},
                     "hidden": {"type": "boolean"}, "mean": {"type": "number", "nullable": True},
                     "median": {"type": "number", "nullable": True},
                     "items": {"type": "array", "items": {"type": "object"}},

@@ -35,6 +35,11 @@ def test_full_flow_through_the_api(seance):
     me = {"authorization": f"Bearer {token}"}
     state = c.get(f"/api/sessions/{seance.code}/state", headers=me).json()
     assert state["step"]["kind"] == "welcome" and state["open_questions"] == []
+    assert state["presence"] == {"total": 1, "joined": 1, "headcount": None,
+                                 "by_channel": {"phone": 1}}
+    seance.facilitator_post("/headcount", headcount="12")
+    presence = c.get(f"/api/sessions/{seance.code}/state", headers=me).json()["presence"]
+    assert presence["total"] == 12 and presence["joined"] == 1 and presence["headcount"] == 12
 
     moved = c.post(f"/api/sessions/{seance.code}/step", json={"position": seance.poll_position},
                    headers=fac(seance)).json()
@@ -53,7 +58,7 @@ def test_full_flow_through_the_api(seance):
     assert changed.status_code == 201
     results = c.get(f"/api/sessions/{seance.code}/questions/{question['id']}/results",
                     headers=me).json()
-    assert results["n"] == 1
+    assert results["n"] == 1 and results["channels"] == {"phone": 1}
     counts = {choice["id"]: choice["count"] for choice in results["choices"]}
     assert counts[question["choices"][3]] == 1 and sum(counts.values()) == 1
 

@@ -208,6 +208,9 @@ async def get_session_state(request: Request) -> Response:
     state = await q.get_state(db_of(request), seance.id)
     assert state is not None  # noqa: S101
     data = state_json(state)
+    presence = await q.presence(db_of(request), seance.id)
+    data["presence"] = {"total": presence.total, "joined": presence.joined,
+                        "headcount": presence.headcount, "by_channel": presence.by_channel}
     if state.step is not None and state.step.kind == "vote":
         settings = VoteSettings.from_json(state.step.settings)
         items = await qv.vote_items(db_of(request), seance.id, settings)
@@ -274,7 +277,9 @@ async def get_results(request: Request) -> Response:
         # Shown to the room only once closed: participants learn n, not the figures.
         return JSONResponse({"question_id": question.id, "kind": question.kind,
                              "state": question.state, "n": results.n, "hidden": True})
-    return JSONResponse(results_json(results))
+    data = results_json(results)
+    data["channels"] = await q.answer_channels(db_of(request), question.id)
+    return JSONResponse(data)
 
 
 async def _set_question(request: Request, state: str) -> Response:
