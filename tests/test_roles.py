@@ -124,7 +124,7 @@ def test_every_form_refuses_a_missing_or_wrong_csrf_token(seance, organiser, pat
                               "choice": str(seance.questions[0]["choices"][0])},
                    headers=headers, follow_redirects=False)
         assert r.status_code == 403, (path, data)
-        assert "expir" in r.text
+        assert "Cette page était trop ancienne" in r.text
     after = (seance.participants(), seance.answers(), seance.call(q.get_state, seance.id),
              seance.call(q.list_workshops), seance.call(q.active_links, seance.id))
     assert after == before
