@@ -242,6 +242,7 @@ def test_participant_first_load_fits_the_budget(browser, server):
     total = sum(size for _url, size in sizes)
     urls = " ".join(url for url, _ in sizes)
     assert "htmx" in urls and "/css/eclair." in urls and f"/s/{server.code}" in urls, sizes
+    print(f"\nfirst visit: {total} bytes in {len(sizes)} requests: {sizes}")  # README (-s)
     assert total <= BUDGET, (total, sizes)
 
 
