@@ -48,25 +48,29 @@ def check(page, label: str) -> None:
 FOCUSED = """() => {
   const el = document.activeElement;
   if (!el || el === document.body) return null;
+  const again = window.eclairFirstFocus === el;
+  window.eclairFirstFocus = window.eclairFirstFocus || el;
   const style = getComputedStyle(el);
-  return [el.outerHTML.slice(0, 80),
+  return [el.outerHTML.slice(0, 80), again,
           style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2];
 }"""
 
 
-def focus_is_visible(page, label: str, stops: int = 40) -> None:
-    """Tab through the page's first `stops` focusable elements: each shows an outline."""
-    page.evaluate("() => document.activeElement && document.activeElement.blur()")
-    first = None
+def focus_is_visible(page, label: str, stops: int = 250) -> None:
+    """Tab through the whole page (until the focus comes back round): every stop shows an
+    outline."""
+    page.evaluate("() => { window.eclairFirstFocus = null;"
+                  " document.activeElement && document.activeElement.blur(); }")
     for _ in range(stops):
         page.keyboard.press("Tab")
         here = page.evaluate(FOCUSED)
         if here is None:
             continue
-        if here[0] == first:
-            break
-        first = first or here[0]
-        assert here[1], f"{label}: no visible focus on {here[0]}"
+        html, again, outlined = here
+        if again:
+            return
+        assert outlined, f"{label}: no visible focus on {html}"
+    raise AssertionError(f"{label}: the focus never came back round in {stops} presses")
 
 
 # What scrolls sideways: the page itself, or any text wider than the window.
