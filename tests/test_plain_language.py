@@ -13,13 +13,16 @@ from babel.messages.extract import extract_from_file
 from facilitation.i18n import LANGUAGES, translations
 
 ROOT = Path(__file__).resolve().parent.parent
-# Everything a participant can read: their pages, their errors, the SMS replies.
+# Everything a participant can read: their pages, their errors, the SMS replies, what the
+# séance decided (shown on phones), the paper kit.
 PARTICIPANT_FILES = (
     "templates/pages/home.html", "templates/pages/join.html",
     "templates/pages/participant.html", "templates/pages/error.html",
     "templates/pages/accessibility.html", "templates/partials/participant_header.html",
     "templates/partials/participant_panel.html", "templates/components/answers.html",
-    "facilitation/views/participant.py", "facilitation/views/sms.py", "facilitation/polls.py",
+    "templates/components/decisions.html", "templates/report/kit.html",
+    "facilitation/views/participant.py", "facilitation/views/sms.py", "facilitation/sms.py",
+    "facilitation/polls.py",
 )
 MAX_WORDS = 20  # per sentence
 # Words a participant should not meet: technical or administrative jargon.
