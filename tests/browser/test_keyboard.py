@@ -94,8 +94,8 @@ def test_a_participant_joins_answers_and_proposes_with_the_keyboard(browser, ser
 
     # Larger text, from the header link, remembered on the device.
     tab_to(page, named("Texte plus grand"), "larger text link", back=True)
-    page.keyboard.press("Enter")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():  # the next page, not the old one
+        page.keyboard.press("Enter")
     assert "big" in page.locator("body").get_attribute("class")
 
     # A proposal: type it, Tab to the button, Enter.
@@ -132,8 +132,8 @@ def test_a_helper_enters_cards_with_the_keyboard_alone(browser, server):
         page.keyboard.press("Space" if downs == 0 else "ArrowDown")
         for _ in range(downs - 1):
             page.keyboard.press("ArrowDown")
-        page.keyboard.press("Enter")
-        page.wait_for_load_state("load")
+        with page.expect_navigation():  # the next page, not the old one
+            page.keyboard.press("Enter")
 
     enter("7", 0)
     assert page.get_by_role("status").inner_text() == "Bulletin 7 enregistré."
@@ -147,8 +147,8 @@ def test_a_helper_enters_cards_with_the_keyboard_alone(browser, server):
     assert page.locator("input[name=choice]:checked").count() == 1
     tab_to(page, field("correction"), "correction box")
     page.keyboard.press("Space")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():  # the next page, not the old one
+        page.keyboard.press("Enter")
     assert page.get_by_role("status").inner_text() == "Bulletin 7 enregistré."
     results = http.get(f"{base}/questions/{question['id']}/results").json()
     counts = [c["count"] for c in results["choices"]]
@@ -177,8 +177,8 @@ def test_a_facilitator_runs_the_seance_with_the_keyboard(browser, server):
     page.goto(server.urls["facilitator"])
     tab_to(page, field("headcount"), "headcount")
     page.keyboard.type("18")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state("load")
+    with page.expect_navigation():  # the next page, not the old one
+        page.keyboard.press("Enter")
     assert "18 personnes présentes" in httpx.get(server.urls["screen"]).text
 
     tab_to(page, lambda f: f["tag"] == "button" and f["label"].startswith("Fermer"),
