@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 FOCUS = """() => {
   const el = document.activeElement;
@@ -50,13 +51,15 @@ def field(name: str) -> Match:
     return lambda f: f["name"] == name
 
 
-def api(server):
+@pytest.fixture
+def http(server):
+    """The facilitator's API, closed even when a test fails."""
     fac = {"authorization": f"Bearer {server.token('facilitator')}"}
-    return httpx.Client(base_url=server.base, timeout=10, headers=fac)
+    with httpx.Client(base_url=server.base, timeout=10, headers=fac) as client:
+        yield client
 
 
-def test_a_participant_joins_answers_and_proposes_with_the_keyboard(browser, server):
-    http = api(server)
+def test_a_participant_joins_answers_and_proposes_with_the_keyboard(browser, server, http):
     base = f"/api/sessions/{server.code}"
     ctx = browser.new_context(viewport={"width": 360, "height": 740}, locale="fr-FR")
     page = ctx.new_page()
@@ -109,11 +112,9 @@ def test_a_participant_joins_answers_and_proposes_with_the_keyboard(browser, ser
     page.keyboard.press("Enter")
     page.get_by_text("Des ateliers le samedi matin").wait_for(timeout=5000)
     ctx.close()
-    http.close()
 
 
-def test_a_helper_enters_cards_with_the_keyboard_alone(browser, server):
-    http = api(server)
+def test_a_helper_enters_cards_with_the_keyboard_alone(browser, server, http):
     base = f"/api/sessions/{server.code}"
     http.post(f"{base}/step", json={"position": 1})
     question = http.get(f"{base}/state").json()["questions"][0]
@@ -154,11 +155,9 @@ def test_a_helper_enters_cards_with_the_keyboard_alone(browser, server):
     counts = [c["count"] for c in results["choices"]]
     assert results["n"] == 2 and counts[:3] == [0, 1, 1], counts
     ctx.close()
-    http.close()
 
 
-def test_a_facilitator_runs_the_seance_with_the_keyboard(browser, server):
-    http = api(server)
+def test_a_facilitator_runs_the_seance_with_the_keyboard(browser, server, http):
     base = f"/api/sessions/{server.code}"
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
     page = ctx.new_page()
@@ -187,4 +186,3 @@ def test_a_facilitator_runs_the_seance_with_the_keyboard(browser, server):
     page.get_by_role("button", name=re.compile("^Rouvrir")).first.wait_for()
     assert http.get(f"{base}/state").json()["open_questions"] == []
     ctx.close()
-    http.close()
