@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from facilitation import clustering
 from facilitation.report import Report
 from facilitation.tallies import ChoiceResults
 from facilitation.words import strip_accents
@@ -76,6 +75,8 @@ def recurring_candidates(reports: Sequence[Report]) -> list[Recurring]:
         members += [(number, p.text) for p in report.unsorted]
     if len(members) < 2:
         return []
+    from facilitation import clustering  # scikit-learn: loaded on first use (~100 MiB)
+
     found = []
     for suggestion in clustering.suggest([text for _, text in members]):
         group = tuple(members[i] for i in suggestion.members)

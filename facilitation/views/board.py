@@ -8,7 +8,6 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from facilitation import clustering
 from facilitation.i18n_keys import N_
 from facilitation.proposals import (
     MAX_LENGTH,
@@ -148,6 +147,8 @@ async def suggest(request: Request) -> Response:
     await read_form(request)
 
     async def action(seance: Seance) -> None:
+        from facilitation import clustering  # scikit-learn: loaded on first use (~100 MiB)
+
         db = db_of(request)
         unsorted = [p for p in await qp.list_proposals(db, seance.id)
                     if p.on_board and p.theme_id is None]

@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from facilitation import i18n
 from facilitation.demarche import OverTime, Recurring, over_time, recurring_candidates
-from facilitation.exports import markdown, office
+from facilitation.exports import markdown
 from facilitation.exports.demarche import blocks
 from facilitation.report import Report
 from facilitation.seances import Workshop
@@ -91,6 +91,8 @@ async def download(request: Request) -> Response:
                              css=CSS.read_text())
         body = html.encode() if fmt == "html" else pdf(html)
     else:
+        from facilitation.exports import office  # odfpy, python-docx: loaded on first use
+
         body = office.to_odt(document, {}) if fmt == "odt" else office.to_docx(document, {})
     name = reports[0].slug().split("_seance")[0] if reports else "demarche"
     return Response(body, media_type=FORMATS[fmt], headers={

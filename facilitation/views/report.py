@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from facilitation import i18n
-from facilitation.exports import data, markdown, office
+from facilitation.exports import data, markdown
 from facilitation.exports.blocks import blocks
 from facilitation.report import SECTION_TITLES, SECTIONS, Report, clean_note
 from facilitation.seances import Seance
@@ -98,6 +98,8 @@ async def download(request: Request) -> Response:
     if fmt == "md":
         body: bytes = markdown.render(report, tr).encode()
     elif fmt in ("odt", "docx"):
+        from facilitation.exports import office  # odfpy, python-docx, cairosvg: on first use
+
         charts = chart_svgs(request, report, tr)
         document_blocks = blocks(report, tr, markdown.ANNEX(tr))
         body = office.to_odt(document_blocks, charts) if fmt == "odt" else office.to_docx(
@@ -127,6 +129,7 @@ def document(request: Request, report: Report, tr: i18n.Translator) -> str:
 
 def chart_svgs(request: Request, report: Report, tr: i18n.Translator) -> dict[int, str]:
     """Each question's chart as a standalone SVG file, drawn by the same macro as on screen."""
+    from facilitation.exports import office
     from facilitation.web import path_for
 
     charts = {}
