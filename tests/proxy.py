@@ -48,12 +48,16 @@ class Proxy:
         if not self.accepting.is_set():
             writer.transport.abort()
             return
+        self._writers.add(writer)  # from the first moment: a cut now must drop it too
         try:
             up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
         except OSError:
             writer.transport.abort()
             return
-        self._writers.update((writer, up_writer))
+        if writer not in self._writers:  # cut while the upstream side was connecting
+            up_writer.transport.abort()
+            return
+        self._writers.add(up_writer)
 
         async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
             with contextlib.suppress(OSError, asyncio.IncompleteReadError):
