@@ -24,6 +24,20 @@ def csrf_of(html: str) -> str:
     return match.group(1)
 
 
+def fac(seance: Seance) -> dict:
+    """The facilitator's API headers for a séance."""
+    return {"authorization": f"Bearer {seance.links['facilitator']}"}
+
+
+def go(seance: Seance, kind: str) -> None:
+    """Move the séance, through the API, to its first step of `kind`."""
+    steps = seance.call(q.list_steps, seance.id)
+    position = next(s.position for s in steps if s.kind == kind)
+    r = seance.client.post(f"/api/sessions/{seance.code}/step", json={"position": position},
+                           headers=fac(seance))
+    assert r.status_code == 200
+
+
 @dataclass
 class Seance:
     """The demo's first séance as the tests see it."""

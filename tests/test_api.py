@@ -2,11 +2,7 @@
 
 import pytest
 
-from tests.conftest import Seance
-
-
-def fac(seance: Seance) -> dict:
-    return {"authorization": f"Bearer {seance.links['facilitator']}"}
+from tests.conftest import Seance, fac
 
 
 def join(seance: Seance, **body) -> str:

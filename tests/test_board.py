@@ -6,19 +6,7 @@ import pytest
 
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
-from tests.conftest import csrf_of
-
-
-def fac(seance):
-    return {"authorization": f"Bearer {seance.links['facilitator']}"}
-
-
-def go(seance, kind):
-    steps = seance.call(q.list_steps, seance.id)
-    position = next(s.position for s in steps if s.kind == kind)
-    r = seance.client.post(f"/api/sessions/{seance.code}/step", json={"position": position},
-                           headers=fac(seance))
-    assert r.status_code == 200
+from tests.conftest import csrf_of, fac, go
 
 
 def proposals(seance):

@@ -3,11 +3,7 @@
 import pytest
 
 from facilitation.store import queries as q
-from tests.conftest import csrf_of
-
-
-def fac(seance):
-    return {"authorization": f"Bearer {seance.links['facilitator']}"}
+from tests.conftest import csrf_of, fac
 
 
 def kinds(seance) -> dict:

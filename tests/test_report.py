@@ -16,13 +16,10 @@ from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.store import report as qr
 from facilitation.store import votes as qv
-from tests.conftest import csrf_of
+from tests.conftest import csrf_of, fac
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "report_golden.md"
 
-
-def fac(seance):
-    return {"authorization": f"Bearer {seance.links['facilitator']}"}
 
 
 def plain(text: str) -> str:

@@ -5,21 +5,10 @@ import pytest
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.store import votes as qv
-from tests.conftest import csrf_of
+from tests.conftest import csrf_of, go
 
 PROPOSALS = ["une navette gratuite", "des ateliers le samedi", "garder le guichet papier"]
 
-
-def fac(seance):
-    return {"authorization": f"Bearer {seance.links['facilitator']}"}
-
-
-def go(seance, kind):
-    steps = seance.call(q.list_steps, seance.id)
-    position = next(s.position for s in steps if s.kind == kind)
-    r = seance.client.post(f"/api/sessions/{seance.code}/step", json={"position": position},
-                           headers=fac(seance))
-    assert r.status_code == 200
 
 
 @pytest.fixture
