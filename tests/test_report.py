@@ -57,10 +57,10 @@ def lived(seance, client):
     client.post(f"{base}/vote/close", data={"csrf": token})
     db = client.app.state.db
 
-    async def fix_times(conn):
+    def fix_times(conn):
         start = dt.datetime(2026, 12, 3, 17, 30, tzinfo=dt.UTC)
         for i, s in enumerate(steps[:5]):
-            await conn.execute("UPDATE steps SET started_at = ? WHERE id = ?",
+            conn.execute("UPDATE steps SET started_at = ? WHERE id = ?",
                                ((start + dt.timedelta(minutes=12 * i)).isoformat(), s.id))
 
     client.portal.call(db.write, fix_times)

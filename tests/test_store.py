@@ -4,7 +4,6 @@ import asyncio
 import random
 import sqlite3
 
-import aiosqlite
 import pytest
 
 from facilitation import plans, polls, tallies
@@ -62,11 +61,11 @@ def test_a_failing_write_only_undoes_itself(tmp_path):
     async def go():
         db = await open_db(tmp_path / "c.db")
 
-        async def good(conn: aiosqlite.Connection, key: str) -> None:
-            await conn.execute("INSERT INTO meta (key, value) VALUES (?, 'v')", (key,))
+        def good(conn: sqlite3.Connection, key: str) -> None:
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, 'v')", (key,))
 
-        async def bad(conn: aiosqlite.Connection) -> None:
-            await conn.execute("INSERT INTO meta (key, value) VALUES ('x', 'v')")
+        def bad(conn: sqlite3.Connection) -> None:
+            conn.execute("INSERT INTO meta (key, value) VALUES ('x', 'v')")
             raise RuntimeError("boom")
 
         results = await asyncio.gather(

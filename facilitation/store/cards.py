@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import json
 from typing import Any
 
-import aiosqlite
 
 from facilitation.i18n_keys import N_
 from facilitation.polls import AnswerError
@@ -20,34 +20,34 @@ async def save_card(db: Database, session_id: int, card: int, token_hash: str, l
     question is refused unless it is a correction, which keeps the earlier answer in the
     audit trail."""
 
-    async def op(conn: aiosqlite.Connection) -> None:
-        async with conn.execute("SELECT state FROM questions WHERE id = ? AND session_id = ?",
-                                (question_id, session_id)) as cursor:
-            row = await cursor.fetchone()
+    def op(conn: sqlite3.Connection) -> None:
+        cursor = conn.execute("SELECT state FROM questions WHERE id = ? AND session_id = ?",
+                                (question_id, session_id))
+        row = cursor.fetchone()
         if row is None or row["state"] != "open":
             raise AnswerError(N_("This question is closed: your answer was not recorded."), 409)
-        await conn.execute(
+        conn.execute(
             "INSERT OR IGNORE INTO participants (session_id, token_hash, name, language,"
             " channel, joined_at) VALUES (?, ?, '', ?, 'paper', ?)",
             (session_id, token_hash, language, now()))
-        async with conn.execute("SELECT id FROM participants WHERE token_hash = ?",
-                                (token_hash,)) as cursor:
-            participant = await cursor.fetchone()
+        cursor = conn.execute("SELECT id FROM participants WHERE token_hash = ?",
+                                (token_hash,))
+        participant = cursor.fetchone()
         assert participant is not None  # noqa: S101
-        async with conn.execute("SELECT value FROM answers WHERE question_id = ?"
+        cursor = conn.execute("SELECT value FROM answers WHERE question_id = ?"
                                 " AND participant_id = ?",
-                                (question_id, participant["id"])) as cursor:
-            earlier = await cursor.fetchone()
+                                (question_id, participant["id"]))
+        earlier = cursor.fetchone()
         after = json.dumps(value, ensure_ascii=False)
         if earlier is not None:
             if not correction:
                 raise AnswerError(N_("Card %(card)s was already entered for this question. "
                                      "Tick “correction” to replace it."), 409, card=card)
-            await conn.execute(
+            conn.execute(
                 "INSERT INTO card_audit (session_id, card, question_id, before, after, who, at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (session_id, card, question_id, earlier["value"], after, who, now()))
-        await conn.execute(
+        conn.execute(
             "INSERT INTO answers (question_id, participant_id, value, answered_at)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (question_id, participant_id)"
             " DO UPDATE SET value = excluded.value, answered_at = excluded.answered_at",

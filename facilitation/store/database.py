@@ -1,11 +1,13 @@
-"""The SQLite file: one reader connection and one writer that commits in groups."""
+"""The SQLite file: one reader connection and one writer thread that commits in groups."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -15,8 +17,13 @@ import aiosqlite
 from facilitation.store.schema import migrate
 
 T = TypeVar("T")
-Write = Callable[[aiosqlite.Connection], Awaitable[T]]
+Write = Callable[[sqlite3.Connection], T]
+OnCommit = Callable[[Any], None]
 log = logging.getLogger("eclair.store")
+
+
+class Overloaded(Exception):
+    """More writes are waiting than the writer can commit soon: refuse, do not queue."""
 
 
 @dataclass
@@ -24,42 +31,59 @@ class WriterStats:
     transactions: int = 0
     writes: int = 0
     largest_batch: int = 0
+    refused: int = 0
+
+
+@dataclass
+class _Pending:
+    operation: Write[Any]
+    future: asyncio.Future[Any]
+    on_commit: OnCommit | None
 
 
 class Database:
     """Reads go straight to a reader connection; writes queue for the single writer.
 
-    The writer takes every write waiting at once and runs them in one transaction
-    (group commit), each inside its own savepoint so a failing write only undoes
-    itself. A write's future resolves only after COMMIT returned, so an acknowledged
-    answer is on disk (WAL, synchronous=FULL).
+    The writer takes every write waiting at once and runs the whole group in its own
+    thread in one call: one transaction (group commit), each write inside its own
+    savepoint so a failing write only undoes itself. Once COMMIT returned, each write's
+    `on_commit` runs on the event loop in commit order (that is how the in-memory séance
+    state follows the database), then its caller is answered: an acknowledged write is on
+    disk (WAL, synchronous=FULL).
     """
 
-    def __init__(self, path: Path, max_batch: int = 256) -> None:
+    def __init__(self, path: Path, max_batch: int = 256, max_pending: int = 4096) -> None:
         self.path = path
         self.max_batch = max_batch
+        self.max_pending = max_pending
         self.stats = WriterStats()
         self._reader: aiosqlite.Connection | None = None
-        self._writer: aiosqlite.Connection | None = None
-        self._queue: asyncio.Queue[tuple[Write[Any], asyncio.Future[Any]]] = asyncio.Queue()
+        self._writer: sqlite3.Connection | None = None
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="eclair-writer")
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._connect()
-        await self._writer.execute("PRAGMA journal_mode=WAL")
-        await migrate(self._writer)
-        self._reader = await self._connect()
-        await self._reader.execute("PRAGMA query_only=ON")
+        await self._in_thread(self._open_writer)
+        self._reader = await aiosqlite.connect(self.path, isolation_level=None)
+        self._reader.row_factory = aiosqlite.Row
+        for pragma in ("synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000",
+                       "query_only=ON"):
+            await self._reader.execute(f"PRAGMA {pragma}")
         self._task = asyncio.create_task(self._write_loop(), name="eclair-writer")
 
-    async def _connect(self) -> aiosqlite.Connection:
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        await conn.execute("PRAGMA synchronous=FULL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=5000")
-        return conn
+    def _open_writer(self) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
+                       "busy_timeout=5000"):
+            conn.execute(f"PRAGMA {pragma}")
+        migrate(conn)
+        self._writer = conn
+
+    async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, function, *args)
 
     async def close(self) -> None:
         if self._task is not None:
@@ -68,10 +92,13 @@ class Database:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        for conn in (self._reader, self._writer):
-            if conn is not None:
-                await conn.close()
+            self._task = None
+        if self._reader is not None:
+            await self._reader.close()
+        if self._writer is not None:
+            await self._in_thread(self._writer.close)
         self._reader = self._writer = None
+        self._thread.shutdown(wait=True)
 
     @property
     def reader(self) -> aiosqlite.Connection:
@@ -87,12 +114,25 @@ class Database:
         async with self.reader.execute(sql, params) as cursor:
             return await cursor.fetchone()
 
-    async def write(self, operation: Write[T]) -> T:
-        """Run `operation` in the next group transaction; return once it is committed."""
+    @property
+    def pending(self) -> int:
+        return self._queue.qsize()
+
+    async def write(self, operation: Write[T], on_commit: OnCommit | None = None, *,
+                    refusable: bool = False) -> T:
+        """Run `operation` in the next group transaction; return its value once committed.
+
+        `on_commit(value)` runs on the event loop right after COMMIT, before this returns,
+        in the order of the commits. With `refusable`, a full queue raises Overloaded
+        at once instead of waiting (what people do; the organiser's work always queues).
+        """
         if self._task is None or self._task.done():
             raise RuntimeError("database writer is not running")
+        if refusable and self._queue.qsize() >= self.max_pending:
+            self.stats.refused += 1
+            raise Overloaded
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        await self._queue.put((operation, future))
+        self._queue.put_nowait(_Pending(operation, future, on_commit))
         return await future
 
     async def _write_loop(self) -> None:
@@ -106,38 +146,51 @@ class Database:
                 for _ in batch:
                     self._queue.task_done()
 
-    async def _commit_batch(self, batch: list[tuple[Write[Any], asyncio.Future[Any]]]) -> None:
+    def _run_group(self, operations: list[Write[Any]]) -> list[tuple[bool, Any]]:
+        """In the writer thread: the whole group, one transaction, one savepoint each."""
         conn = self._writer
         assert conn is not None  # noqa: S101 - open() ran before the loop started
         outcomes: list[tuple[bool, Any]] = []
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            await conn.execute("BEGIN IMMEDIATE")
-            for operation, _future in batch:
-                await conn.execute("SAVEPOINT op")
+            for operation in operations:
+                conn.execute("SAVEPOINT op")
                 try:
-                    value = await operation(conn)
-                except Exception as error:  # noqa: BLE001 - handed to the caller below
-                    await conn.execute("ROLLBACK TO op")
+                    value = operation(conn)
+                except Exception as error:  # noqa: BLE001 - handed to the caller
+                    conn.execute("ROLLBACK TO op")
                     outcomes.append((False, error))
                 else:
                     outcomes.append((True, value))
-                await conn.execute("RELEASE op")
-            await conn.commit()
+                conn.execute("RELEASE op")
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                conn.execute("ROLLBACK")
+            raise
+        return outcomes
+
+    async def _commit_batch(self, batch: list[_Pending]) -> None:
+        try:
+            outcomes = await self._in_thread(self._run_group, [p.operation for p in batch])
         except Exception as error:
             log.exception("group commit failed")
-            with contextlib.suppress(Exception):
-                await conn.rollback()
-            for _operation, future in batch:
-                if not future.done():
-                    future.set_exception(error)
+            for pending in batch:
+                if not pending.future.done():
+                    pending.future.set_exception(error)
             return
         self.stats.transactions += 1
         self.stats.writes += len(batch)
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
-        for (ok, value), (_operation, future) in zip(outcomes, batch, strict=True):
-            if future.done():  # the caller went away
+        for (ok, value), pending in zip(outcomes, batch, strict=True):
+            if ok and pending.on_commit is not None:
+                try:
+                    pending.on_commit(value)
+                except Exception:
+                    log.exception("after-commit hook failed")
+            if pending.future.done():  # the caller went away
                 continue
             if ok:
-                future.set_result(value)
+                pending.future.set_result(value)
             else:
-                future.set_exception(value)
+                pending.future.set_exception(value)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import datetime as dt
 import json
 
-import aiosqlite
 
 from facilitation.demarche import Recurring
 from facilitation.report import Report
@@ -36,8 +36,8 @@ async def decisions(db: Database, workshop_id: int) -> list[tuple[int, Recurring
 
 
 async def decide(db: Database, workshop_id: int, element: Recurring, state: str) -> None:
-    async def op(conn: aiosqlite.Connection) -> None:
-        await conn.execute(
+    def op(conn: sqlite3.Connection) -> None:
+        conn.execute(
             "INSERT INTO crosscutting (workshop_id, title, members, state, created_at)"
             " VALUES (?, ?, ?, ?, ?)",
             (workshop_id, element.title, signature(element.members), state, q.now()))
@@ -46,8 +46,8 @@ async def decide(db: Database, workshop_id: int, element: Recurring, state: str)
 
 
 async def undo(db: Database, workshop_id: int, decision_id: int) -> None:
-    async def op(conn: aiosqlite.Connection) -> None:
-        cursor = await conn.execute("DELETE FROM crosscutting WHERE id = ? AND workshop_id = ?",
+    def op(conn: sqlite3.Connection) -> None:
+        cursor = conn.execute("DELETE FROM crosscutting WHERE id = ? AND workshop_id = ?",
                                     (decision_id, workshop_id))
         if cursor.rowcount == 0:
             raise LookupError(decision_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import json
 from dataclasses import replace
 
@@ -66,39 +67,39 @@ async def add_proposal(db: Database, session_id: int, step_id: int, text: str, c
                        settings: StepSettings | None = None) -> int:
     """Store a proposal; a participant's limit is checked inside the transaction."""
 
-    async def op(conn: aiosqlite.Connection) -> int:
+    def op(conn: sqlite3.Connection) -> int:
         if participant_id is not None and settings is not None:
-            async with conn.execute(
+            cursor = conn.execute(
                 "SELECT count(*) FROM proposals WHERE participant_id = ? AND step_id = ?",
                 (participant_id, step_id),
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
+            row = cursor.fetchone()
             check_limit(int(row[0]) if row else 0, settings)
-        cursor = await conn.execute(
+        cursor = conn.execute(
             "INSERT INTO proposals (session_id, step_id, participant_id, channel, subgroup_id,"
             " text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (session_id, step_id, participant_id, channel, subgroup_id, text, now()),
         )
         assert cursor.lastrowid is not None  # noqa: S101
-        await _audit(conn, cursor.lastrowid, "add", "", text, channel)
+        _audit(conn, cursor.lastrowid, "add", "", text, channel)
         return cursor.lastrowid
 
     return await db.write(op)
 
 
-async def _audit(conn: aiosqlite.Connection, proposal_id: int, action: str, before: str,
+def _audit(conn: sqlite3.Connection, proposal_id: int, action: str, before: str,
                  after: str, role: str) -> None:
-    await conn.execute(
+    conn.execute(
         "INSERT INTO proposal_audit (proposal_id, action, before, after, role, at)"
         " VALUES (?, ?, ?, ?, ?, ?)", (proposal_id, action, before, after, role, now()),
     )
 
 
-async def _get(conn: aiosqlite.Connection, session_id: int, proposal_id: int) -> aiosqlite.Row:
-    async with conn.execute("SELECT p.*, '' AS subgroup FROM proposals p"
+def _get(conn: sqlite3.Connection, session_id: int, proposal_id: int) -> aiosqlite.Row:
+    cursor = conn.execute("SELECT p.*, '' AS subgroup FROM proposals p"
                             " WHERE p.id = ? AND p.session_id = ?",
-                            (proposal_id, session_id)) as cursor:
-        row = await cursor.fetchone()
+                            (proposal_id, session_id))
+    row = cursor.fetchone()
     if row is None:
         raise LookupError(proposal_id)
     return row
@@ -110,11 +111,11 @@ async def set_flag(db: Database, session_id: int, proposal_id: int, flag: str,
     if flag not in ("hidden", "pinned"):
         raise ValueError(flag)
 
-    async def op(conn: aiosqlite.Connection) -> None:
-        row = await _get(conn, session_id, proposal_id)
-        await conn.execute(f"UPDATE proposals SET {flag} = ? WHERE id = ?",  # noqa: S608
+    def op(conn: sqlite3.Connection) -> None:
+        row = _get(conn, session_id, proposal_id)
+        conn.execute(f"UPDATE proposals SET {flag} = ? WHERE id = ?",  # noqa: S608
                            (int(value), proposal_id))
-        await _audit(conn, proposal_id, flag, str(row[flag]), str(int(value)), "facilitator")
+        _audit(conn, proposal_id, flag, str(row[flag]), str(int(value)), "facilitator")
 
     await db.write(op)
 
@@ -122,12 +123,12 @@ async def set_flag(db: Database, session_id: int, proposal_id: int, flag: str,
 async def edit_text(db: Database, session_id: int, proposal_id: int, text: str) -> None:
     """Correct a proposal's text; the text before is kept in the audit trail."""
 
-    async def op(conn: aiosqlite.Connection) -> None:
-        row = await _get(conn, session_id, proposal_id)
+    def op(conn: sqlite3.Connection) -> None:
+        row = _get(conn, session_id, proposal_id)
         if row["text"] == text:
             return
-        await conn.execute("UPDATE proposals SET text = ? WHERE id = ?", (text, proposal_id))
-        await _audit(conn, proposal_id, "edit", row["text"], text, "facilitator")
+        conn.execute("UPDATE proposals SET text = ? WHERE id = ?", (text, proposal_id))
+        _audit(conn, proposal_id, "edit", row["text"], text, "facilitator")
 
     await db.write(op)
 
@@ -135,25 +136,25 @@ async def edit_text(db: Database, session_id: int, proposal_id: int, text: str) 
 async def merge(db: Database, session_id: int, target_id: int, source_ids: list[int]) -> None:
     """Merge duplicates into `target_id`; the originals stay, pointing to it."""
 
-    async def op(conn: aiosqlite.Connection) -> None:
-        target = _proposal(await _get(conn, session_id, target_id))
-        sources = [_proposal(await _get(conn, session_id, pid)) for pid in source_ids]
+    def op(conn: sqlite3.Connection) -> None:
+        target = _proposal(_get(conn, session_id, target_id))
+        sources = [_proposal(_get(conn, session_id, pid)) for pid in source_ids]
         for pid in check_merge(target, sources):
-            await conn.execute("UPDATE proposals SET merged_into = ?, theme_id = NULL"
+            conn.execute("UPDATE proposals SET merged_into = ?, theme_id = NULL"
                                " WHERE id = ?", (target_id, pid))
-            await _audit(conn, pid, "merge", "", str(target_id), "facilitator")
+            _audit(conn, pid, "merge", "", str(target_id), "facilitator")
 
     await db.write(op)
 
 
 async def unmerge(db: Database, session_id: int, proposal_id: int) -> None:
-    async def op(conn: aiosqlite.Connection) -> None:
-        row = await _get(conn, session_id, proposal_id)
+    def op(conn: sqlite3.Connection) -> None:
+        row = _get(conn, session_id, proposal_id)
         if row["merged_into"] is None:
             raise ProposalError(N_("This proposal is not merged."), 409)
-        await conn.execute("UPDATE proposals SET merged_into = NULL WHERE id = ?",
+        conn.execute("UPDATE proposals SET merged_into = NULL WHERE id = ?",
                            (proposal_id,))
-        await _audit(conn, proposal_id, "unmerge", str(row["merged_into"]), "", "facilitator")
+        _audit(conn, proposal_id, "unmerge", str(row["merged_into"]), "", "facilitator")
 
     await db.write(op)
 
@@ -173,11 +174,11 @@ async def list_themes(db: Database, session_id: int) -> list[Theme]:
     return [Theme(int(r["id"]), r["name"], int(r["position"])) for r in rows]
 
 
-async def _insert_theme(conn: aiosqlite.Connection, session_id: int, name: str) -> int:
-    async with conn.execute("SELECT coalesce(max(position), -1) + 1 FROM themes"
-                            " WHERE session_id = ?", (session_id,)) as cursor:
-        row = await cursor.fetchone()
-    cursor = await conn.execute(
+def _insert_theme(conn: sqlite3.Connection, session_id: int, name: str) -> int:
+    cursor = conn.execute("SELECT coalesce(max(position), -1) + 1 FROM themes"
+                            " WHERE session_id = ?", (session_id,))
+    row = cursor.fetchone()
+    cursor = conn.execute(
         "INSERT INTO themes (session_id, name, position, created_at) VALUES (?, ?, ?, ?)",
         (session_id, name, int(row[0]) if row else 0, now()),
     )
@@ -186,23 +187,23 @@ async def _insert_theme(conn: aiosqlite.Connection, session_id: int, name: str) 
 
 
 async def create_theme(db: Database, session_id: int, name: str) -> int:
-    async def op(conn: aiosqlite.Connection) -> int:
-        return await _insert_theme(conn, session_id, name)
+    def op(conn: sqlite3.Connection) -> int:
+        return _insert_theme(conn, session_id, name)
 
     return await db.write(op)
 
 
-async def _theme(conn: aiosqlite.Connection, session_id: int, theme_id: int) -> None:
-    async with conn.execute("SELECT 1 FROM themes WHERE id = ? AND session_id = ?",
-                            (theme_id, session_id)) as cursor:
-        if await cursor.fetchone() is None:
-            raise LookupError(theme_id)
+def _theme(conn: sqlite3.Connection, session_id: int, theme_id: int) -> None:
+    cursor = conn.execute("SELECT 1 FROM themes WHERE id = ? AND session_id = ?",
+                            (theme_id, session_id))
+    if cursor.fetchone() is None:
+        raise LookupError(theme_id)
 
 
 async def rename_theme(db: Database, session_id: int, theme_id: int, name: str) -> None:
-    async def op(conn: aiosqlite.Connection) -> None:
-        await _theme(conn, session_id, theme_id)
-        await conn.execute("UPDATE themes SET name = ? WHERE id = ?", (name, theme_id))
+    def op(conn: sqlite3.Connection) -> None:
+        _theme(conn, session_id, theme_id)
+        conn.execute("UPDATE themes SET name = ? WHERE id = ?", (name, theme_id))
 
     await db.write(op)
 
@@ -210,11 +211,11 @@ async def rename_theme(db: Database, session_id: int, theme_id: int, name: str) 
 async def delete_theme(db: Database, session_id: int, theme_id: int) -> None:
     """Delete a theme; its proposals go back to the unsorted ones, nothing is lost."""
 
-    async def op(conn: aiosqlite.Connection) -> None:
-        await _theme(conn, session_id, theme_id)
-        await conn.execute("UPDATE proposals SET theme_id = NULL WHERE theme_id = ?",
+    def op(conn: sqlite3.Connection) -> None:
+        _theme(conn, session_id, theme_id)
+        conn.execute("UPDATE proposals SET theme_id = NULL WHERE theme_id = ?",
                            (theme_id,))
-        await conn.execute("DELETE FROM themes WHERE id = ?", (theme_id,))
+        conn.execute("DELETE FROM themes WHERE id = ?", (theme_id,))
 
     await db.write(op)
 
@@ -222,15 +223,15 @@ async def delete_theme(db: Database, session_id: int, theme_id: int) -> None:
 async def shift_theme(db: Database, session_id: int, theme_id: int, delta: int) -> None:
     """Move a theme one place earlier (-1) or later (+1) on the board."""
 
-    async def op(conn: aiosqlite.Connection) -> None:
-        await _theme(conn, session_id, theme_id)
-        async with conn.execute("SELECT id FROM themes WHERE session_id = ?"
-                                " ORDER BY position, id", (session_id,)) as cursor:
-            ids = [int(r[0]) for r in await cursor.fetchall()]
+    def op(conn: sqlite3.Connection) -> None:
+        _theme(conn, session_id, theme_id)
+        cursor = conn.execute("SELECT id FROM themes WHERE session_id = ?"
+                                " ORDER BY position, id", (session_id,))
+        ids = [int(r[0]) for r in cursor.fetchall()]
         i = ids.index(theme_id)
         j = max(0, min(len(ids) - 1, i + delta))
         ids.insert(j, ids.pop(i))
-        await conn.executemany("UPDATE themes SET position = ? WHERE id = ?",
+        conn.executemany("UPDATE themes SET position = ? WHERE id = ?",
                                [(pos, tid) for pos, tid in enumerate(ids)])
 
     await db.write(op)
@@ -240,23 +241,23 @@ async def move(db: Database, session_id: int, proposal_id: int, theme_id: int | 
                position: int | None = None) -> None:
     """Put a proposal in a theme (None: back to the unsorted ones), at `position` or last."""
 
-    async def op(conn: aiosqlite.Connection) -> None:
-        row = await _get(conn, session_id, proposal_id)
+    def op(conn: sqlite3.Connection) -> None:
+        row = _get(conn, session_id, proposal_id)
         if row["merged_into"] is not None:
             raise ProposalError(N_("This proposal is already merged into another one."), 409)
         if theme_id is not None:
-            await _theme(conn, session_id, theme_id)
-        async with conn.execute(
+            _theme(conn, session_id, theme_id)
+        cursor = conn.execute(
             "SELECT id FROM proposals WHERE session_id = ? AND theme_id IS ? AND id != ?"
             " AND merged_into IS NULL ORDER BY theme_position, id",
             (session_id, theme_id, proposal_id),
-        ) as cursor:
-            ids = [int(r[0]) for r in await cursor.fetchall()]
+        )
+        ids = [int(r[0]) for r in cursor.fetchall()]
         ids.insert(len(ids) if position is None else max(0, min(position, len(ids))),
                    proposal_id)
-        await conn.execute("UPDATE proposals SET theme_id = ? WHERE id = ?",
+        conn.execute("UPDATE proposals SET theme_id = ? WHERE id = ?",
                            (theme_id, proposal_id))
-        await conn.executemany("UPDATE proposals SET theme_position = ? WHERE id = ?",
+        conn.executemany("UPDATE proposals SET theme_position = ? WHERE id = ?",
                                [(pos, pid) for pos, pid in enumerate(ids)])
 
     await db.write(op)
@@ -267,9 +268,9 @@ async def move(db: Database, session_id: int, proposal_id: int, theme_id: int | 
 
 async def replace_suggestions(db: Database, session_id: int,
                               suggestions: list[tuple[str, list[int]]]) -> None:
-    async def op(conn: aiosqlite.Connection) -> None:
-        await conn.execute("DELETE FROM theme_suggestions WHERE session_id = ?", (session_id,))
-        await conn.executemany(
+    def op(conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM theme_suggestions WHERE session_id = ?", (session_id,))
+        conn.executemany(
             "INSERT INTO theme_suggestions (session_id, title, proposal_ids, created_at)"
             " VALUES (?, ?, ?, ?)",
             [(session_id, title, json.dumps(ids), now()) for title, ids in suggestions],
@@ -288,42 +289,42 @@ async def accept_suggestion(db: Database, session_id: int, suggestion_id: int,
                             name: str) -> int:
     """Create the theme and move into it those of its proposals still unsorted."""
 
-    async def op(conn: aiosqlite.Connection) -> int:
-        async with conn.execute("SELECT proposal_ids FROM theme_suggestions"
+    def op(conn: sqlite3.Connection) -> int:
+        cursor = conn.execute("SELECT proposal_ids FROM theme_suggestions"
                                 " WHERE id = ? AND session_id = ?",
-                                (suggestion_id, session_id)) as cursor:
-            row = await cursor.fetchone()
+                                (suggestion_id, session_id))
+        row = cursor.fetchone()
         if row is None:
             raise LookupError(suggestion_id)
-        theme_id = await _insert_theme(conn, session_id, name)
+        theme_id = _insert_theme(conn, session_id, name)
         for position, pid in enumerate(json.loads(row["proposal_ids"])):
-            await conn.execute(
+            conn.execute(
                 "UPDATE proposals SET theme_id = ?, theme_position = ? WHERE id = ?"
                 " AND session_id = ? AND theme_id IS NULL AND merged_into IS NULL",
                 (theme_id, position, pid, session_id))
-        await conn.execute("DELETE FROM theme_suggestions WHERE id = ?", (suggestion_id,))
+        conn.execute("DELETE FROM theme_suggestions WHERE id = ?", (suggestion_id,))
         return theme_id
 
     return await db.write(op)
 
 
 async def reject_suggestion(db: Database, session_id: int, suggestion_id: int) -> None:
-    async def op(conn: aiosqlite.Connection) -> None:
-        await conn.execute("DELETE FROM theme_suggestions WHERE id = ? AND session_id = ?",
+    def op(conn: sqlite3.Connection) -> None:
+        conn.execute("DELETE FROM theme_suggestions WHERE id = ? AND session_id = ?",
                            (suggestion_id, session_id))
 
     await db.write(op)
 
 
 async def set_wall_by_subgroup(db: Database, session_id: int, step_id: int, value: bool) -> None:
-    async def op(conn: aiosqlite.Connection) -> None:
-        async with conn.execute("SELECT settings FROM steps WHERE id = ? AND session_id = ?"
-                                " AND kind = 'proposals'", (step_id, session_id)) as cursor:
-            row = await cursor.fetchone()
+    def op(conn: sqlite3.Connection) -> None:
+        cursor = conn.execute("SELECT settings FROM steps WHERE id = ? AND session_id = ?"
+                                " AND kind = 'proposals'", (step_id, session_id))
+        row = cursor.fetchone()
         if row is None:
             raise LookupError(step_id)
         settings = replace(StepSettings.from_json(row["settings"]), wall_by_subgroup=value)
-        await conn.execute("UPDATE steps SET settings = ? WHERE id = ?",
+        conn.execute("UPDATE steps SET settings = ? WHERE id = ?",
                            (settings.to_json(), step_id))
 
     await db.write(op)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import datetime as dt
 import json
 import secrets
@@ -48,10 +49,10 @@ async def get_meta(db: Database, key: str) -> str | None:
 async def set_meta_if_missing(db: Database, key: str, value: str) -> str:
     """Store `value` under `key` unless one is there; return the stored value."""
 
-    async def op(conn: aiosqlite.Connection) -> str:
-        await conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
-        async with conn.execute("SELECT value FROM meta WHERE key = ?", (key,)) as cursor:
-            row = await cursor.fetchone()
+    def op(conn: sqlite3.Connection) -> str:
+        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        cursor = conn.execute("SELECT value FROM meta WHERE key = ?", (key,))
+        row = cursor.fetchone()
         return str(row["value"]) if row else value
 
     return await db.write(op)
@@ -65,16 +66,16 @@ async def get_organiser_hash(db: Database, username: str) -> tuple[int, str] | N
 
 
 async def upsert_organiser(db: Database, username: str, password_hash: str) -> int:
-    async def op(conn: aiosqlite.Connection) -> int:
-        await conn.execute(
+    def op(conn: sqlite3.Connection) -> int:
+        conn.execute(
             "INSERT INTO organisers (username, password_hash, created_at) VALUES (?, ?, ?)"
             " ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash",
             (username, password_hash, now()),
         )
-        async with conn.execute(
+        cursor = conn.execute(
             "SELECT id FROM organisers WHERE username = ?", (username,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
+        row = cursor.fetchone()
         assert row is not None  # noqa: S101
         return int(row["id"])
 
@@ -127,9 +128,9 @@ async def get_session_by_code(db: Database, code: str) -> Seance | None:
     return None if row is None else _seance(row)
 
 
-async def _insert_workshop(conn: aiosqlite.Connection, title: str, organisation: str,
+def _insert_workshop(conn: sqlite3.Connection, title: str, organisation: str,
                            objectives: str) -> int:
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "INSERT INTO workshops (title, organisation, objectives, created_at) VALUES (?, ?, ?, ?)",
         (title, organisation, objectives, now()),
     )
@@ -137,35 +138,35 @@ async def _insert_workshop(conn: aiosqlite.Connection, title: str, organisation:
     return cursor.lastrowid
 
 
-async def _unused_code(conn: aiosqlite.Connection) -> str:
+def _unused_code(conn: sqlite3.Connection) -> str:
     while True:
         code = codes.new_code()
-        async with conn.execute("SELECT 1 FROM sessions WHERE code = ?", (code,)) as cursor:
-            if await cursor.fetchone() is None:
-                return code
+        cursor = conn.execute("SELECT 1 FROM sessions WHERE code = ?", (code,))
+        if cursor.fetchone() is None:
+            return code
 
 
-async def _insert_session(conn: aiosqlite.Connection, workshop_id: int, plan: SessionPlan) -> int:
-    async with conn.execute(
+def _insert_session(conn: sqlite3.Connection, workshop_id: int, plan: SessionPlan) -> int:
+    cursor = conn.execute(
         "SELECT coalesce(max(number), 0) + 1 FROM sessions WHERE workshop_id = ?", (workshop_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
+    row = cursor.fetchone()
     number = int(row[0]) if row else 1
-    cursor = await conn.execute(
+    cursor = conn.execute(
         "INSERT INTO sessions (workshop_id, number, title, objectives, date, time, place,"
         " language, code, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (workshop_id, number, plan.title, plan.objectives, plan.date, plan.time, plan.place,
-         plan.language, await _unused_code(conn), now()),
+         plan.language, _unused_code(conn), now()),
     )
     session_id = cursor.lastrowid
     assert session_id is not None  # noqa: S101
     for position, name in enumerate(plan.subgroups):
-        await conn.execute(
+        conn.execute(
             "INSERT INTO subgroups (session_id, position, name) VALUES (?, ?, ?)",
             (session_id, position, name),
         )
     for position, step in enumerate(plan.steps):
-        cursor = await conn.execute(
+        cursor = conn.execute(
             "INSERT INTO steps (session_id, position, kind, title, prompt, settings)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             (session_id, position, step.kind, step.title, step.prompt, step.settings.to_json()),
@@ -173,23 +174,23 @@ async def _insert_session(conn: aiosqlite.Connection, workshop_id: int, plan: Se
         step_id = cursor.lastrowid
         assert step_id is not None  # noqa: S101
         for question in step.questions:
-            await _insert_question(conn, session_id, step_id, question)
+            _insert_question(conn, session_id, step_id, question)
     for role in ROLES:
-        await conn.execute(
+        conn.execute(
             "INSERT INTO links (token, session_id, role, created_at) VALUES (?, ?, ?, ?)",
             (new_secret(), session_id, role, now()),
         )
     return session_id
 
 
-async def _insert_question(conn: aiosqlite.Connection, session_id: int, step_id: int,
+def _insert_question(conn: sqlite3.Connection, session_id: int, step_id: int,
                            question: QuestionPlan) -> int:
     """Append a question (and its choices) to the end of a step."""
-    async with conn.execute(
+    cursor = conn.execute(
         "SELECT coalesce(max(position), -1) + 1 FROM questions WHERE step_id = ?", (step_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
-    cursor = await conn.execute(
+    )
+    row = cursor.fetchone()
+    cursor = conn.execute(
         "INSERT INTO questions (session_id, step_id, position, kind, text, max_choices, settings)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (session_id, step_id, int(row[0]) if row else 0, question.kind, question.text,
@@ -197,7 +198,7 @@ async def _insert_question(conn: aiosqlite.Connection, session_id: int, step_id:
     )
     question_id = cursor.lastrowid
     assert question_id is not None  # noqa: S101
-    await conn.executemany(
+    conn.executemany(
         "INSERT INTO choices (question_id, position, label) VALUES (?, ?, ?)",
         [(question_id, i, label) for i, label in enumerate(question.choices)],
     )
@@ -208,14 +209,14 @@ async def add_question(db: Database, session_id: int, step_id: int,
                        question: QuestionPlan) -> int:
     """Add a question to a poll step of the séance; LookupError if the step is not one."""
 
-    async def op(conn: aiosqlite.Connection) -> int:
-        async with conn.execute(
+    def op(conn: sqlite3.Connection) -> int:
+        cursor = conn.execute(
             "SELECT 1 FROM steps WHERE id = ? AND session_id = ? AND kind = 'poll'",
             (step_id, session_id),
-        ) as cursor:
-            if await cursor.fetchone() is None:
-                raise LookupError(step_id)
-        return await _insert_question(conn, session_id, step_id, question)
+        )
+        if cursor.fetchone() is None:
+            raise LookupError(step_id)
+        return _insert_question(conn, session_id, step_id, question)
 
     return await db.write(op)
 
@@ -223,18 +224,18 @@ async def add_question(db: Database, session_id: int, step_id: int,
 async def create_workshop(db: Database, plan: WorkshopPlan) -> int:
     """Store a démarche and its séances (with steps, questions and links); return its id."""
 
-    async def op(conn: aiosqlite.Connection) -> int:
-        workshop_id = await _insert_workshop(conn, plan.title, plan.organisation, plan.objectives)
+    def op(conn: sqlite3.Connection) -> int:
+        workshop_id = _insert_workshop(conn, plan.title, plan.organisation, plan.objectives)
         for session in plan.sessions:
-            await _insert_session(conn, workshop_id, session)
+            _insert_session(conn, workshop_id, session)
         return workshop_id
 
     return await db.write(op)
 
 
 async def create_session(db: Database, workshop_id: int, plan: SessionPlan) -> int:
-    async def op(conn: aiosqlite.Connection) -> int:
-        return await _insert_session(conn, workshop_id, plan)
+    def op(conn: sqlite3.Connection) -> int:
+        return _insert_session(conn, workshop_id, plan)
 
     return await db.write(op)
 
@@ -264,12 +265,12 @@ async def rotate_link(db: Database, session_id: int, role: str) -> str:
         raise ValueError(role)
     token = new_secret()
 
-    async def op(conn: aiosqlite.Connection) -> str:
-        await conn.execute(
+    def op(conn: sqlite3.Connection) -> str:
+        conn.execute(
             "UPDATE links SET revoked_at = ? WHERE session_id = ? AND role = ?"
             " AND revoked_at IS NULL", (now(), session_id, role),
         )
-        await conn.execute(
+        conn.execute(
             "INSERT INTO links (token, session_id, role, created_at) VALUES (?, ?, ?, ?)",
             (token, session_id, role, now()),
         )
@@ -347,17 +348,17 @@ async def get_state(db: Database, session_id: int) -> State | None:
 async def go_to_step(db: Database, session_id: int, position: int) -> int:
     """Move the séance to the step at `position` (kept within the déroulé); return it."""
 
-    async def op(conn: aiosqlite.Connection) -> int:
-        async with conn.execute(
+    def op(conn: sqlite3.Connection) -> int:
+        cursor = conn.execute(
             "SELECT count(*) FROM steps WHERE session_id = ?", (session_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
+        row = cursor.fetchone()
         count = int(row[0]) if row else 0
         target = max(0, min(position, count - 1))
-        await conn.execute(
+        conn.execute(
             "UPDATE sessions SET current_step = ? WHERE id = ?", (target, session_id)
         )
-        await conn.execute(
+        conn.execute(
             "UPDATE steps SET started_at = coalesce(started_at, ?)"
             " WHERE session_id = ? AND position = ?", (now(), session_id, target),
         )
@@ -371,29 +372,29 @@ async def set_question_state(db: Database, session_id: int, question_id: int, st
     if state not in ("open", "closed"):
         raise ValueError(state)
 
-    async def op(conn: aiosqlite.Connection) -> None:
-        async with conn.execute(
+    def op(conn: sqlite3.Connection) -> None:
+        cursor = conn.execute(
             "SELECT s.position FROM questions q JOIN steps s ON s.id = q.step_id"
             " WHERE q.id = ? AND q.session_id = ?", (question_id, session_id),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
+        row = cursor.fetchone()
         if row is None:
             raise LookupError(question_id)
         if state == "open":
-            await conn.execute(
+            conn.execute(
                 "UPDATE questions SET state = 'open', opened_at = ?, closed_at = NULL"
                 " WHERE id = ?", (now(), question_id),
             )
-            await conn.execute(
+            conn.execute(
                 "UPDATE sessions SET current_step = ?, screen_question_id = ? WHERE id = ?",
                 (int(row["position"]), question_id, session_id),
             )
-            await conn.execute(
+            conn.execute(
                 "UPDATE steps SET started_at = coalesce(started_at, ?)"
                 " WHERE session_id = ? AND position = ?", (now(), session_id, int(row["position"])),
             )
         else:
-            await conn.execute(
+            conn.execute(
                 "UPDATE questions SET state = 'closed', closed_at = ? WHERE id = ?",
                 (now(), question_id),
             )
@@ -407,8 +408,8 @@ async def set_question_state(db: Database, session_id: int, question_id: int, st
 async def add_participant(db: Database, session_id: int, token_hash: str, name: str,
                           language: str, channel: str = "phone",
                           subgroup_id: int | None = None) -> int:
-    async def op(conn: aiosqlite.Connection) -> int:
-        cursor = await conn.execute(
+    def op(conn: sqlite3.Connection) -> int:
+        cursor = conn.execute(
             "INSERT INTO participants (session_id, token_hash, name, language, channel,"
             " subgroup_id, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (session_id, token_hash, name, language, channel, subgroup_id, now()),
@@ -420,8 +421,8 @@ async def add_participant(db: Database, session_id: int, token_hash: str, name: 
 
 
 async def set_participant_language(db: Database, participant_id: int, language: str) -> None:
-    async def op(conn: aiosqlite.Connection) -> None:
-        await conn.execute(
+    def op(conn: sqlite3.Connection) -> None:
+        conn.execute(
             "UPDATE participants SET language = ? WHERE id = ?", (language, participant_id)
         )
 
@@ -479,21 +480,21 @@ async def save_answer(db: Database, question_id: int, participant_id: int, value
     """Store (or replace) an answer. Checked again inside the transaction: the question is
     still open, and a question that allows no change gets only one answer."""
 
-    async def op(conn: aiosqlite.Connection) -> None:
-        async with conn.execute(
+    def op(conn: sqlite3.Connection) -> None:
+        cursor = conn.execute(
             "SELECT state, settings FROM questions WHERE id = ?", (question_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
+        row = cursor.fetchone()
         if row is None or row["state"] != "open":
             raise AnswerError(N_("This question is closed: your answer was not recorded."), 409)
         if not polls.Settings.from_json(row["settings"]).allow_change:
-            async with conn.execute(
+            cursor = conn.execute(
                 "SELECT 1 FROM answers WHERE question_id = ? AND participant_id = ?",
                 (question_id, participant_id),
-            ) as cursor:
-                if await cursor.fetchone() is not None:
-                    raise AnswerError(N_("You have already answered this question."), 409)
-        await conn.execute(
+            )
+            if cursor.fetchone() is not None:
+                raise AnswerError(N_("You have already answered this question."), 409)
+        conn.execute(
             "INSERT INTO answers (question_id, participant_id, value, answered_at)"
             " VALUES (?, ?, ?, ?) ON CONFLICT (question_id, participant_id)"
             " DO UPDATE SET value = excluded.value, answered_at = excluded.answered_at",
@@ -517,16 +518,16 @@ async def update_settings(db: Database, session_id: int, question_id: int,
                           change: Callable[[polls.Settings], polls.Settings]) -> None:
     """Apply `change` to a question's settings in one transaction; LookupError if unknown."""
 
-    async def op(conn: aiosqlite.Connection) -> None:
-        async with conn.execute(
+    def op(conn: sqlite3.Connection) -> None:
+        cursor = conn.execute(
             "SELECT settings FROM questions WHERE id = ? AND session_id = ?",
             (question_id, session_id),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
+        row = cursor.fetchone()
         if row is None:
             raise LookupError(question_id)
         settings = change(polls.Settings.from_json(row["settings"]))
-        await conn.execute("UPDATE questions SET settings = ? WHERE id = ?",
+        conn.execute("UPDATE questions SET settings = ? WHERE id = ?",
                            (settings.to_json(), question_id))
 
     await db.write(op)

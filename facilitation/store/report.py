@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 import datetime as dt
 
-import aiosqlite
 
 from facilitation.report import (
     Edits,
@@ -25,8 +25,8 @@ async def get_edits(db: Database, session_id: int) -> Edits:
 
 
 async def save_edits(db: Database, session_id: int, edits: Edits) -> None:
-    async def op(conn: aiosqlite.Connection) -> None:
-        await conn.execute(
+    def op(conn: sqlite3.Connection) -> None:
+        conn.execute(
             "INSERT INTO report_edits (session_id, data, updated_at) VALUES (?, ?, ?)"
             " ON CONFLICT (session_id) DO UPDATE SET data = excluded.data,"
             " updated_at = excluded.updated_at", (session_id, edits.to_json(), q.now()))
@@ -35,8 +35,8 @@ async def save_edits(db: Database, session_id: int, edits: Edits) -> None:
 
 
 async def set_headcount(db: Database, session_id: int, count: int | None) -> None:
-    async def op(conn: aiosqlite.Connection) -> None:
-        await conn.execute("UPDATE sessions SET headcount = ? WHERE id = ?", (count, session_id))
+    def op(conn: sqlite3.Connection) -> None:
+        conn.execute("UPDATE sessions SET headcount = ? WHERE id = ?", (count, session_id))
 
     await db.write(op)
 

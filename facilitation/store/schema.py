@@ -2,9 +2,40 @@
 
 from __future__ import annotations
 
-import aiosqlite
+import hashlib
+import sqlite3
+from collections.abc import Callable
 
-MIGRATIONS: tuple[str, ...] = (
+Migration = str | Callable[[sqlite3.Connection], None]
+
+
+def _paper_cards_carry_no_credential(conn: sqlite3.Connection) -> None:
+    """9: a paper card is found by its number, never by a token.
+
+    Cards used to be participants whose token hash came from "paper:<séance>:<card>", so
+    anyone could compute it and act as the card. Each card gets its number in its own
+    column and a random hash nobody holds a token for."""
+    conn.execute("ALTER TABLE participants ADD COLUMN card INTEGER")
+    conn.execute("CREATE UNIQUE INDEX participants_card ON participants(session_id, card)"
+                 " WHERE card IS NOT NULL")
+    rows = conn.execute("SELECT id, session_id, token_hash FROM participants"
+                        " WHERE channel = 'paper'").fetchall()
+    by_session: dict[int, dict[str, int]] = {}
+    for row in rows:
+        by_session.setdefault(int(row[1]), {})[str(row[2])] = int(row[0])
+    for session_id, wanted in by_session.items():
+        for card in range(1, 100_000):  # card numbers go from 1 to 99,999
+            if not wanted:
+                break
+            digest = hashlib.sha256(f"paper:{session_id}:{card}".encode()).hexdigest()
+            participant = wanted.pop(digest, None)
+            if participant is not None:
+                conn.execute("UPDATE participants SET card = ? WHERE id = ?", (card, participant))
+    conn.execute("UPDATE participants SET token_hash = 'paper:' || lower(hex(randomblob(24)))"
+                 " WHERE channel = 'paper'")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
     # 1: démarches, séances, déroulé, flash-poll questions (kind-specific settings as JSON),
     # participants, answers (a JSON value whose shape depends on the kind), links.
     """
@@ -214,16 +245,38 @@ MIGRATIONS: tuple[str, ...] = (
         at TEXT NOT NULL
     );
     """,
+    # 9: paper cards found by number (see the function); idempotency keys of what people
+    # send, so a retry never counts twice.
+    _paper_cards_carry_no_credential,
+    """
+    CREATE TABLE idempotency (
+        scope TEXT NOT NULL,
+        key TEXT NOT NULL,
+        result TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (scope, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX idempotency_created ON idempotency(created_at);
+    """,
 )
 
 
-async def migrate(conn: aiosqlite.Connection) -> int:
+def migrate(conn: sqlite3.Connection) -> int:
     """Apply the migrations this file does not have yet; return the schema version."""
-    async with conn.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
+    row = conn.execute("PRAGMA user_version").fetchone()
     version = int(row[0]) if row else 0
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        # executescript commits first; the version bump sits in the same script.
-        bump = f"PRAGMA user_version = {int(number)};"
-        await conn.executescript(f"BEGIN IMMEDIATE;\n{script}\n{bump}\nCOMMIT;")
+    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+        bump = f"PRAGMA user_version = {int(number)}"
+        if isinstance(step, str):
+            # executescript commits first; the version bump sits in the same script.
+            conn.executescript(f"BEGIN IMMEDIATE;\n{step}\n{bump};\nCOMMIT;")
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            step(conn)
+            conn.execute(bump)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
     return len(MIGRATIONS)

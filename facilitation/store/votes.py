@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import aiosqlite
+import sqlite3
 
 from facilitation.i18n_keys import N_
 from facilitation.plans import SessionPlan, StepPlan
@@ -30,8 +30,8 @@ async def get_rule(db: Database, session_id: int) -> ConsensusRule:
 
 
 async def set_rule(db: Database, session_id: int, rule: ConsensusRule) -> None:
-    async def op(conn: aiosqlite.Connection) -> None:
-        await conn.execute("UPDATE sessions SET consensus = ? WHERE id = ?",
+    def op(conn: sqlite3.Connection) -> None:
+        conn.execute("UPDATE sessions SET consensus = ? WHERE id = ?",
                            (rule.to_json(), session_id))
 
     await db.write(op)
@@ -39,8 +39,8 @@ async def set_rule(db: Database, session_id: int, rule: ConsensusRule) -> None:
 
 async def set_vote_settings(db: Database, session_id: int, step_id: int,
                             settings: VoteSettings) -> None:
-    async def op(conn: aiosqlite.Connection) -> None:
-        cursor = await conn.execute(
+    def op(conn: sqlite3.Connection) -> None:
+        cursor = conn.execute(
             "UPDATE steps SET settings = ? WHERE id = ? AND session_id = ? AND kind = 'vote'",
             (settings.to_json(), step_id, session_id))
         if cursor.rowcount == 0:
@@ -71,15 +71,15 @@ async def save_votes(db: Database, step_id: int, participant_id: int, item_kind:
                      values: dict[int, int], *, replace_all: bool = False) -> None:
     """Store a participant's votes; the step must still be open when they commit."""
 
-    async def op(conn: aiosqlite.Connection) -> None:
-        async with conn.execute("SELECT settings FROM steps WHERE id = ?", (step_id,)) as cur:
-            row = await cur.fetchone()
+    def op(conn: sqlite3.Connection) -> None:
+        cur = conn.execute("SELECT settings FROM steps WHERE id = ?", (step_id,))
+        row = cur.fetchone()
         if row is None or not VoteSettings.from_json(row["settings"]).open:
             raise VoteError(N_("The vote is closed: your vote was not recorded."), 409)
         if replace_all:  # dot voting: a new spread of points replaces the previous one
-            await conn.execute("DELETE FROM votes WHERE step_id = ? AND participant_id = ?",
+            conn.execute("DELETE FROM votes WHERE step_id = ? AND participant_id = ?",
                                (step_id, participant_id))
-        await conn.executemany(
+        conn.executemany(
             "INSERT INTO votes (step_id, participant_id, item_kind, item_id, value, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (step_id, participant_id, item_kind,"
             " item_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -133,43 +133,43 @@ async def close_and_continue(db: Database, session_id: int, plan: SessionPlan,
     """Close the séance and create the next one of the démarche, with its agenda, carrying
     over the given proposals and every theme (each linked to where it came from)."""
 
-    async def op(conn: aiosqlite.Connection) -> int:
-        async with conn.execute("SELECT workshop_id, closed_at FROM sessions WHERE id = ?",
-                                (session_id,)) as cursor:
-            row = await cursor.fetchone()
+    def op(conn: sqlite3.Connection) -> int:
+        cursor = conn.execute("SELECT workshop_id, closed_at FROM sessions WHERE id = ?",
+                                (session_id,))
+        row = cursor.fetchone()
         if row is None:
             raise LookupError(session_id)
         if row["closed_at"] is not None:
             raise VoteError(N_("This séance is already closed."), 409)
-        new_id = await _insert_session(conn, int(row["workshop_id"]), plan)
-        await conn.execute("UPDATE sessions SET previous_id = ?, consensus = (SELECT consensus"
+        new_id = _insert_session(conn, int(row["workshop_id"]), plan)
+        conn.execute("UPDATE sessions SET previous_id = ?, consensus = (SELECT consensus"
                            " FROM sessions WHERE id = ?) WHERE id = ?",
                            (session_id, session_id, new_id))
-        await conn.execute("UPDATE sessions SET closed_at = ? WHERE id = ?", (now(), session_id))
-        await conn.executemany("INSERT INTO agenda_items (session_id, position, text)"
+        conn.execute("UPDATE sessions SET closed_at = ? WHERE id = ?", (now(), session_id))
+        conn.executemany("INSERT INTO agenda_items (session_id, position, text)"
                                " VALUES (?, ?, ?)",
                                [(new_id, i, text) for i, text in enumerate(agenda)])
-        async with conn.execute("SELECT id FROM steps WHERE session_id = ? AND kind ="
-                                " 'proposals' ORDER BY position LIMIT 1", (new_id,)) as cursor:
-            step = await cursor.fetchone()
+        cursor = conn.execute("SELECT id FROM steps WHERE session_id = ? AND kind ="
+                                " 'proposals' ORDER BY position LIMIT 1", (new_id,))
+        step = cursor.fetchone()
         theme_map: dict[int, int] = {}
-        async with conn.execute("SELECT id, name, position FROM themes WHERE session_id = ?",
-                                (session_id,)) as cursor:
-            for theme in await cursor.fetchall():
-                inserted = await conn.execute(
-                    "INSERT INTO themes (session_id, name, position, created_at, origin_id)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (new_id, theme["name"], theme["position"], now(), theme["id"]))
-                assert inserted.lastrowid is not None  # noqa: S101
-                theme_map[int(theme["id"])] = inserted.lastrowid
+        cursor = conn.execute("SELECT id, name, position FROM themes WHERE session_id = ?",
+                                (session_id,))
+        for theme in cursor.fetchall():
+            inserted = conn.execute(
+                "INSERT INTO themes (session_id, name, position, created_at, origin_id)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (new_id, theme["name"], theme["position"], now(), theme["id"]))
+            assert inserted.lastrowid is not None  # noqa: S101
+            theme_map[int(theme["id"])] = inserted.lastrowid
         if step is not None:
             for pid in carry:
-                async with conn.execute("SELECT * FROM proposals WHERE id = ? AND session_id"
-                                        " = ?", (pid, session_id)) as cursor:
-                    old = await cursor.fetchone()
+                cursor = conn.execute("SELECT * FROM proposals WHERE id = ? AND session_id"
+                                        " = ?", (pid, session_id))
+                old = cursor.fetchone()
                 if old is None:
                     continue
-                await conn.execute(
+                conn.execute(
                     "INSERT INTO proposals (session_id, step_id, channel, text, theme_id,"
                     " created_at, origin_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (new_id, step["id"], old["channel"], old["text"],

@@ -7,9 +7,9 @@ as `?secret=` or an `X-Eclair-Secret` header. Numbers are kept only as keyed has
 
 from __future__ import annotations
 
+import sqlite3
 import hmac
 
-import aiosqlite
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -27,8 +27,8 @@ BODY_FIELDS = ("Body", "body", "text", "message")
 
 
 async def _remember(db: Database, number_hash: str, session_id: int) -> None:
-    async def op(conn: aiosqlite.Connection) -> None:
-        await conn.execute(
+    def op(conn: sqlite3.Connection) -> None:
+        conn.execute(
             "INSERT INTO sms_senders (number_hash, session_id, updated_at) VALUES (?, ?, ?)"
             " ON CONFLICT (number_hash) DO UPDATE SET session_id = excluded.session_id,"
             " updated_at = excluded.updated_at", (number_hash, session_id, q.now()))
