@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
 import json
+import sqlite3
 from typing import Any
-
 
 from facilitation.i18n_keys import N_
 from facilitation.polls import AnswerError

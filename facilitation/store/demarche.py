@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
 import datetime as dt
 import json
-
+import sqlite3
 
 from facilitation.demarche import Recurring
 from facilitation.report import Report

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 import datetime as dt
 import json
 import secrets
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sqlite3
 import datetime as dt
-
+import sqlite3
 
 from facilitation.report import (
     Edits,

@@ -7,8 +7,8 @@ as `?secret=` or an `X-Eclair-Secret` header. Numbers are kept only as keyed has
 
 from __future__ import annotations
 
-import sqlite3
 import hmac
+import sqlite3
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
