@@ -1,110 +1,237 @@
-"""Load benchmark: N phones join and answer at once through the JSON API, a projector watches.
+"""Open-loop load benchmark: a whole city's workshop in one process, phones as real clients.
 
-Starts the real server (run.py --demo) on a temporary SQLite file, then reports answer
-latency (p50/p95/p99), throughput, the projector redraws received and the server's memory.
-Usage: python bench/load.py [--participants 1000] [--concurrency 200]
+Starts the real server (run.py --demo) on a temporary SQLite file, pinned to CPU 0 (the
+client pins itself to CPU 1), then over loopback: a join burst, answers at fixed offered
+rates with a projector watching, an exact check of the counts, and a step change with
+thousands of phones connected by WebSocket. The same workload then runs against the bare
+reference app (bench/bare.py). See bench/README.md.
+
+Usage: python bench/load.py [--short] [--rates 100,300,600,1000,2000,3000] [--phones 10000]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
+import datetime
+import json
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-import httpx
-import websockets
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.server import Server, free_port  # noqa: E402
+BENCH = Path(__file__).resolve().parent
 
 
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add = parser.add_argument
+    add("--short", action="store_true",
+        help="CI correctness run (< 60 s): 200 participants, rates 50,100 for 2 s, 200 phones,"
+             " no bare comparison; exit 1 on any lost or double-counted answer or phone"
+             " without its panel")
+    add("--participants", type=int, default=10_000, help="joins in the burst (default 10000)")
+    add("--phones", type=int, default=10_000, help="phones connected for the step change")
+    add("--rates", default="100,300,600,1000,2000,3000", help="offered answers/s, in turn")
+    add("--duration", type=float, default=5.0, help="seconds per rate")
+    add("--timeout", type=float, default=10.0,
+        help="an answer not acknowledged this long after its scheduled time is a timeout")
+    add("--gap", type=float, default=1.0, help="pause between rates (s)")
+    add("--join-concurrency", type=int, default=64)
+    add("--max-conns", type=int, default=512, help="HTTP keep-alive connections at most")
+    add("--handshakes", type=int, default=500, help="phone WebSocket handshakes at once")
+    add("--phone-timeout", type=float, default=60.0,
+        help="a phone without its new panel this long after the step change has failed")
+    add("--no-bare", action="store_true", help="skip the bare reference app")
+    add("--loops", action="store_true",
+        help="also run Éclair without uvloop/httptools (asyncio + h11): joins and answers")
+    add("--no-calibration", action="store_true",
+        help="skip measuring what the client alone can offer (against the bare app)")
+    add("--app-root", type=Path, default=BENCH.parent,
+        help="the Éclair tree to measure (default: the one holding bench/), e.g. a worktree")
+    add("--client-loop", choices=["uvloop", "asyncio"], default="uvloop")
+    add("--json", type=Path, help="where to write every figure (default: /tmp/eclair-bench-"
+                                  "<date>.json)")
+    args = parser.parse_args(argv)
+    if args.short:
+        args.participants, args.phones, args.duration = 200, 200, 2.0
+        args.rates, args.no_bare, args.no_calibration = "50,100", True, True
+        args.phone_timeout = 20.0
+    args.rate_list = [float(r) for r in args.rates.split(",") if r.strip()]
+    args.phones = min(args.phones, args.participants)
+    return args
 
 
-async def run(participants: int, concurrency: int) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        server = Server(Path(tmp) / "bench.db", free_port()).start()
-        assert server.process is not None
-        fac = {"authorization": f"Bearer {server.token('facilitator')}"}
-        limits = httpx.Limits(max_connections=concurrency)
+ARGS = parse_args(sys.argv[1:])
+sys.path.insert(0, str(ARGS.app_root.resolve()))  # tests.server and facilitation from there
+
+import contract as api  # noqa: E402
+import rawws  # noqa: E402
+import report  # noqa: E402
+import servers  # noqa: E402
+from answers import (  # noqa: E402
+    Projector,
+    Target,
+    idempotency_probe,
+    join_burst,
+    run_answers,
+    settled_tally,
+)
+from figures import CpuMeter, RssSampler, machine, rss_mib, summary_ms  # noqa: E402
+from phones import run_phones  # noqa: E402
+from rawhttp import HttpError, Pool, Timeout  # noqa: E402
+
+HOST = "127.0.0.1"
+
+
+def pin_client() -> bool:
+    """Client on CPU 1, server on CPU 0, when there are two cores or more."""
+    if (os.cpu_count() or 1) < 2 or 1 not in os.sched_getaffinity(0):
+        return False
+    os.sched_setaffinity(0, {1})
+    return True
+
+
+CLIENT_PINNED = pin_client()  # before any thread or child process exists
+
+
+async def run_target(app: str, variant: str, args: argparse.Namespace, tmp: Path,
+                     with_phones: bool = True) -> dict[str, Any]:
+    label = app if variant == "auto" else f"{app} ({variant})"
+    print(f"\n== {label}", flush=True)
+    running = servers.start(app, tmp / f"{app}-{variant}.db", variant, tmp / "shim",
+                            CLIENT_PINNED)
+    pid, port = running.pid, running.server.port
+    pool = Pool(HOST, port, args.max_conns)
+    target = Target(pool, running.server.code, running.server.token("facilitator"),
+                    running.server.token("screen"), pid)
+    out: dict[str, Any] = {"app": app, "variant": variant, "server_pinned_cpu0": running.pinned,
+                           "native_modules_loaded": running.native,
+                           "memory_mib": {"idle": rss_mib(pid)}}
+    try:
+        projector = Projector()
+        screen = await rawws.connect(HOST, port, api.screen_ws_path(target.screen), {},
+                                     projector.on_message)
+        sampler = RssSampler(pid).start()
+        tokens, out["joins"] = await join_burst(target, args.participants + 1,
+                                                args.join_concurrency, args.timeout)
+        out["memory_mib"]["after_joins"] = rss_mib(pid)
+        print(f"   joins: {out['joins']['per_s']}/s", flush=True)
+        probe_token = tokens.pop()  # held out for the idempotency probe
+        await target.facilitate("POST", api.step_path(target.code), api.STEP_NEXT)
+        poll = api.first_question(await target.facilitate("GET", api.state_path(target.code)))
+        await target.facilitate("POST", api.open_path(target.code, poll.question_id))
+        phases, ledger = await run_answers(target, tokens, poll, args.rate_list, args.duration,
+                                           args.timeout, args.gap, projector)
+        out["answers"] = phases
+        for phase in phases:
+            print(f"   {phase['offered_per_s']:>6.0f}/s offered: {phase['acked_per_s']}/s "
+                  f"acknowledged, p99 {phase['latency_acked']['p99_ms']} ms", flush=True)
+        tally = await settled_tally(target, poll.question_id)
+        out["check"] = ledger.check(tally)
+        out["idempotency"] = await idempotency_probe(target, probe_token, poll, tally)
+        out["projector"] = {"messages": projector.messages, "showing_n": len(projector.shown),
+                            "bytes": summary_bytes(projector.sizes)}
+        out["memory_mib"]["answers_peak"] = await sampler.stop()
+        screen.close()
+        if with_phones:
+            sampler = RssSampler(pid).start()
+            print(f"   phones: connecting {args.phones}", flush=True)
+            out["phones"] = await run_phones(target, tokens[:args.phones], HOST, port,
+                                             args.handshakes, args.phone_timeout)
+            out["memory_mib"]["phones_peak"] = await sampler.stop()
+            print(f"   phones: {out['phones'].get('visible')} panels visible", flush=True)
+    finally:
+        pool.close()
+        running.stop()
+    return out
+
+
+def summary_bytes(sizes: list[int]) -> dict[str, Any]:
+    return {"count": len(sizes), "max": max(sizes) if sizes else None,
+            "mean": round(sum(sizes) / len(sizes)) if sizes else None}
+
+
+async def calibrate(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    """What the client alone can offer: GET /healthz on the bare app (no database) at the
+    highest rate, open loop, with the client's own CPU share and schedule lag."""
+    rate, duration = max(args.rate_list), 3.0
+    print(f"\n== client calibration: {rate:.0f} GET/s against the bare app", flush=True)
+    running = servers.start("bare", tmp / "calibration.db", "auto", tmp / "shim", CLIENT_PINNED)
+    pool = Pool(HOST, running.server.port, args.max_conns)
+    done: list[float] = []
+    lag: list[float] = []
+    failed = 0
+
+    async def one(scheduled: float) -> None:
+        nonlocal failed
+        lag.append(time.perf_counter() - scheduled)
         try:
-            async with httpx.AsyncClient(base_url=server.base, timeout=60, limits=limits) as http:
-                base_rss = rss_mib(server.process.pid)
-                await http.post(f"/api/sessions/{server.code}/step", json={"move": "next"},
-                                headers=fac)
-                state = (await http.get(f"/api/sessions/{server.code}/state", headers=fac)).json()
-                question = state["questions"][0]
-                await http.post(f"/api/sessions/{server.code}/questions/{question['id']}/open",
-                                headers=fac)
-                t0 = time.perf_counter()
-                joins = await asyncio.gather(*[
-                    http.post("/api/sessions/join", json={"code": server.code})
-                    for _ in range(participants)])
-                join_s = time.perf_counter() - t0
-                tokens = [r.json()["token"] for r in joins]
-                ws_url = server.base.replace("http", "ws") + f"/screen/{server.token('screen')}/ws"
-                redraws = 0
-                async with websockets.connect(ws_url, max_size=None) as ws:
-                    await ws.recv()
-                    latencies: list[float] = []
-                    choices = [c["id"] for c in question["choices"]]
+            response = await pool.request("GET", "/healthz", deadline=scheduled + args.timeout)
+            ok = response.status == 200
+        except (Timeout, HttpError, OSError):
+            ok = False
+        if ok:
+            done.append(time.perf_counter() - scheduled)
+        else:
+            failed += 1
 
-                    async def answer(i: int, token: str) -> None:
-                        start = time.perf_counter()
-                        r = await http.post(
-                            f"/api/sessions/{server.code}/questions/{question['id']}/answers",
-                            json={"choices": [choices[i % len(choices)]]},
-                            headers={"authorization": f"Bearer {token}"})
-                        assert r.status_code == 201, r.text
-                        latencies.append(time.perf_counter() - start)
-
-                    t0 = time.perf_counter()
-                    await asyncio.gather(*[answer(i, t) for i, t in enumerate(tokens)])
-                    answer_s = time.perf_counter() - t0
-                    try:
-                        while True:
-                            await asyncio.wait_for(ws.recv(), timeout=1.0)
-                            redraws += 1
-                    except TimeoutError:
-                        pass
-                results = (await http.get(
-                    f"/api/sessions/{server.code}/questions/{question['id']}/results",
-                    headers=fac)).json()
-                assert results["n"] == participants, results["n"]
-                latencies.sort()
-                return {
-                    "participants": participants,
-                    "join_per_s": participants / join_s,
-                    "answers_per_s": participants / answer_s,
-                    "answer_p50_ms": 1000 * statistics.median(latencies),
-                    "answer_p95_ms": 1000 * latencies[int(0.95 * len(latencies)) - 1],
-                    "answer_p99_ms": 1000 * latencies[int(0.99 * len(latencies)) - 1],
-                    "screen_redraws": redraws,
-                    "answer_burst_s": answer_s,
-                    "rss_start_mib": base_rss,
-                    "rss_end_mib": rss_mib(server.process.pid),
-                }
-        finally:
-            server.stop()
+    try:
+        client, server = CpuMeter(os.getpid()), CpuMeter(running.pid)
+        count, start = round(rate * duration), time.perf_counter() + 0.02
+        tasks, i = [], 0
+        while i < count:
+            due = min(count, int((time.perf_counter() - start) * rate) + 1)
+            for j in range(i, due):
+                tasks.append(asyncio.create_task(one(start + j / rate)))
+            i = due
+            await asyncio.sleep(max(start + i / rate - time.perf_counter(), 0))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+        return {"offered_per_s": rate, "completed_per_s": round(len(done) / elapsed, 1),
+                "failed": failed, "latency": summary_ms(done), "client_lag": summary_ms(lag),
+                "cpu_percent": {"client": client.read(), "server": server.read()}}
+    finally:
+        pool.close()
+        running.stop()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--participants", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=200)
-    args = parser.parse_args()
-    report = asyncio.run(run(args.participants, args.concurrency))
-    for key, value in report.items():
-        print(f"{key:>16}: {value:,.1f}" if isinstance(value, float) else f"{key:>16}: {value}")
+async def main(args: argparse.Namespace) -> int:
+    results: dict[str, Any] = {
+        "machine": machine(), "client_pinned_cpu1": CLIENT_PINNED, "client_loop": args.client_loop,
+        "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "targets": {},
+    }
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="eclair-bench-") as tmp:
+        targets = results["targets"]
+        targets["eclair"] = await run_target("eclair", "auto", args, Path(tmp))
+        if args.loops:
+            targets["eclair (asyncio+h11)"] = await run_target(
+                "eclair", "asyncio+h11", args, Path(tmp), with_phones=False)
+        if not args.no_bare:
+            targets["bare"] = await run_target("bare", "auto", args, Path(tmp))
+        if not args.no_calibration:
+            results["calibration"] = await calibrate(args, Path(tmp))
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    verdict = report.verdict(results, strict_phones=args.short)
+    results["ok"], results["failures"] = not verdict, verdict
+    print(report.table(results))
+    path = args.json or Path(
+        f"/tmp/eclair-bench-{datetime.datetime.now():%Y%m%d-%H%M%S}.json")
+    path.write_text(json.dumps(results, indent=1, ensure_ascii=False, default=str))
+    print(f"\nAll figures: {path}")
+    for failure in verdict:
+        print(f"FAILED: {failure}", file=sys.stderr)
+    return 1 if verdict else 0
 
 
 if __name__ == "__main__":
-    main()
+    if ARGS.client_loop == "uvloop":
+        import uvloop
+
+        sys.exit(uvloop.run(main(ARGS)))
+    sys.exit(asyncio.run(main(ARGS)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -17,12 +18,15 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from facilitation import security
+from facilitation.actions import Services
 from facilitation.broadcast import Broadcaster
 from facilitation.live import Hub
+from facilitation.memory import Memory
 from facilitation.routes import routes
 from facilitation.settings import Settings
 from facilitation.store import Database
 from facilitation.store import queries as q
+from facilitation.store.crowd import purge_idempotency
 from facilitation.views import api, organiser, participant
 from facilitation.web import make_environment, path_for, render
 
@@ -69,8 +73,14 @@ def create_app(settings: Settings) -> Starlette:
         app.state.secret_key = settings.secret_key or await q.set_meta_if_missing(
             db, "secret_key", secrets.token_urlsafe(32)
         )
-        app.state.broadcaster = Broadcaster(db, app.state.hub, app.state.templates, settings,
-                                            path_for(app))
+        memory = Memory(db)
+        app.state.broadcaster = Broadcaster(db, memory, app.state.hub, app.state.templates,
+                                            settings, path_for(app))
+        app.state.services = Services(db, memory, app.state.broadcaster)
+        # A write that does not say what it changed may have changed any séance.
+        db.after_unannounced = memory.invalidate
+        await db.write(purge_idempotency(
+            (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).isoformat(timespec="seconds")))
         try:
             yield
         finally:

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import jinja2
 
-from facilitation import i18n, qr
+from facilitation import i18n, panels, qr
 from facilitation.live import Coalescer, Hub, topic
+from facilitation.memory import Memory, SeanceMemory
 from facilitation.proposals import Proposal, StepSettings, Theme
 from facilitation.seances import Presence, Seance, State
 from facilitation.settings import Settings
 from facilitation.store import Database
 from facilitation.store import proposals as qp
-from facilitation.store import queries as q
 from facilitation.store import votes as qv
 from facilitation.store.votes import results_of, synthesis_of
 from facilitation.tallies import Results
@@ -48,28 +51,26 @@ class Snapshot:
     vote_channels: dict[str, int] | None = None  # voters by channel
 
 
-def version(state: State) -> str:
-    """A fingerprint of what a participant's page depends on: step and open questions."""
-    opened = ",".join(str(question.id) for question in state.open_questions)
-    return f"{state.seance.current_step}-{opened}"
-
-
 class Broadcaster:
-    def __init__(self, db: Database, hub: Hub, env: jinja2.Environment,
+    def __init__(self, db: Database, memory: Memory, hub: Hub, env: jinja2.Environment,
                  settings: Settings, url_for: Callable[..., str]) -> None:
         self.url_for = url_for
         self.db = db
+        self.memory = memory
+        self._pushing: dict[int, asyncio.Task[None]] = {}
+        self._push_again: set[int] = set()
+        self._last_push: dict[int, tuple[str, ...]] = {}
         self.hub = hub
         self.env = env
         self.settings = settings
         self.coalescer: Coalescer[int] = Coalescer(settings.screen_interval, self._refresh)
 
     async def snapshot(self, session_id: int) -> Snapshot | None:
-        state = await q.get_state(self.db, session_id)
-        if state is None:
+        memory = await self.memory.get(session_id)
+        if memory is None:
             return None
-        results = {question.id: await q.results(self.db, question)
-                   for question in state.questions}
+        state = memory.state()
+        results = {question.id: memory.results(question) for question in state.questions}
         kind = state.step.kind if state.step else ""
         proposals: tuple[Proposal, ...] = ()
         themes: tuple[Theme, ...] = ()
@@ -91,16 +92,16 @@ class Broadcaster:
         return Snapshot(
             vote=vote, vote_settings=settings, synthesis=summary, rule=rule,
             vote_channels=vote_channels,
-            channels={question.id: await q.answer_channels(self.db, question.id)
+            channels={question.id: memory.channels(question.id)
                       for question in state.questions},
             next_seance=await qv.next_seance(self.db, session_id) if kind == "closing" else None,
             state=state,
-            presence=await q.presence(self.db, session_id),
+            presence=memory.presence(),
             results=results,
             join_url=join_url,
             short_url=self.settings.public_url.split("://", 1)[-1],
             qr_svg=qr.svg(join_url),
-            facilitator_token=(await q.active_links(self.db, session_id)).get("facilitator", ""),
+            facilitator_token=memory.structure.links.get("facilitator", ""),
             proposals=proposals, themes=themes,
             wall_by_subgroup=kind == "proposals" and state.step is not None
             and StepSettings.from_json(state.step.settings).wall_by_subgroup,
@@ -112,10 +113,50 @@ class Broadcaster:
         """Results or presence moved: redraw screens and facilitators, coalesced."""
         self.coalescer.request(session_id)
 
-    def state_changed(self, seance: Seance) -> None:
-        """Step or question state moved: phones reload their panel, screens redraw."""
-        self.hub.publish(topic(seance.id, "participant"), self.sync_fragment(seance))
-        self.coalescer.request(seance.id)
+    def state_changed(self, session_id: int) -> None:
+        """Step or question state moved: phones get their new panel, screens redraw."""
+        self.coalescer.request(session_id)
+        if session_id in self._pushing:
+            self._push_again.add(session_id)  # the push running now may have read too early
+            return
+        self._pushing[session_id] = asyncio.create_task(self._push_panels(session_id))
+
+    async def _push_panels(self, session_id: int) -> None:
+        try:
+            while True:
+                self._push_again.discard(session_id)
+                try:
+                    await self._push_once(session_id)
+                except Exception:
+                    log.exception("panel push of séance %s failed", session_id)
+                if session_id not in self._push_again:
+                    return
+        finally:
+            self._pushing.pop(session_id, None)
+
+    async def _push_once(self, session_id: int) -> None:
+        participants = topic(session_id, "participant")
+        if not self.hub.subscribers(participants):
+            self._last_push.pop(session_id, None)
+            return
+        memory = await self.memory.get(session_id)
+        if memory is None:
+            return
+        state = memory.state()
+        shared = await panels.shared_panel(self.db, memory)
+        variants: dict[str, str] = {}
+        if shared is not None:
+            for language in i18n.LANGUAGES:
+                variants[language] = render_string(
+                    self.env, "partials/participant_panel.html", i18n.Translator(language),
+                    seance=state.seance, state=state, panel=shared, csrf=panels.CSRF_SLOT,
+                    idem=panels.KEY_SLOT, url_for=self.url_for)
+        fingerprint = (panels.version(state), *variants.values())
+        if variants and self._last_push.get(session_id) == fingerprint:
+            return  # nothing a phone shows has changed: leave what people are typing alone
+        self._last_push[session_id] = fingerprint
+        self.hub.publish(participants, PanelPush(
+            variants, self.sync_fragment(state.seance), memory, panels.version(state)))
 
     # Fragments --------------------------------------------------------------------
 
@@ -159,4 +200,26 @@ class Broadcaster:
 
     async def close(self) -> None:
         await self.coalescer.close()
+        for task in list(self._pushing.values()):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+@dataclass(frozen=True)
+class PanelPush:
+    """A step change, for phones: the new panel in each language, rendered once; a phone
+    whose panel is its own gets the "sync" fragment instead and fetches it."""
+
+    variants: dict[str, str]
+    sync: str
+    memory: SeanceMemory
+    version: str
+
+    def for_phone(self, participant_id: int, language: str, csrf: str) -> str:
+        html = self.variants.get(language)
+        if html is None or panels.is_personal(self.memory, participant_id):
+            return self.sync
+        return html.replace(panels.CSRF_SLOT, csrf).replace(panels.KEY_SLOT,
+                                                            secrets.token_urlsafe(12))
 

@@ -12,7 +12,7 @@ import contextlib
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
 
@@ -23,17 +23,18 @@ class Subscription:
 
     def __init__(self, topic: str, maxsize: int) -> None:
         self.topic = topic
-        self.queue: asyncio.Queue[str] = asyncio.Queue(maxsize)
+        self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize)
         self.dropped = 0
 
-    def push(self, message: str) -> None:
+    def push(self, message: Any) -> None:
         if self.queue.full():
             with contextlib.suppress(asyncio.QueueEmpty):
                 self.queue.get_nowait()
                 self.dropped += 1
         self.queue.put_nowait(message)
 
-    async def get(self) -> str:
+    async def get(self) -> Any:
+        """A fragment (str), or an object each connection turns into its own fragment."""
         return await self.queue.get()
 
 
@@ -58,7 +59,7 @@ class Hub:
     def subscribers(self, topic: str) -> int:
         return len(self._topics.get(topic, ()))
 
-    def publish(self, topic: str, message: str) -> int:
+    def publish(self, topic: str, message: Any) -> int:
         """Queue `message` for every subscriber of `topic`; return how many got it."""
         self.published[topic] += 1
         subscribers = self._topics.get(topic, ())

@@ -76,6 +76,7 @@ class Participant:
     name: str
     language: str
     channel: str
+    subgroup_id: int | None = None
 
 
 @dataclass(frozen=True)

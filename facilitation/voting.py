@@ -7,6 +7,7 @@ import json
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from facilitation.i18n_keys import N_, UserError
 
@@ -352,3 +353,30 @@ def agenda_draft(summary: Synthesis, voted_themes: set[int], theme_names: Mappin
     lines += [translate(N_("Theme not yet voted on: %(name)s"), name=name)
               for tid, name in theme_names.items() if tid not in voted_themes]
     return lines
+
+
+def read_ballot(settings: VoteSettings, items: list[Item], form: Mapping[str, Any]
+                ) -> tuple[dict[int, int], bool]:
+    """The votes a form (or JSON) carries, validated; and whether they replace all earlier
+    ones (dot voting). Raises VoteError."""
+    known = {item.id for item in items}
+    if settings.method == "agree":
+        raw = str(form.get("item", ""))
+        if not raw.isdigit() or int(raw) not in known:
+            raise VoteError(N_("This item is not part of the vote."))
+        return {int(raw): validate_agree(form.get("value"))}, False
+    prefix = "dots-" if settings.method == "dots" else "grade-"
+    values = {int(k[len(prefix):]): v for k, v in _items(form)
+              if k.startswith(prefix) and k[len(prefix):].isdigit()}
+    if settings.method == "dots":
+        return validate_dots(values, known, settings), True
+    if set(values) - known:
+        raise VoteError(N_("This item is not part of the vote."))
+    if set(values) != known:
+        raise VoteError(N_("Give every item a grade."))
+    return {item: validate_grade(value) for item, value in values.items()}, False
+
+
+def _items(form: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    multi = getattr(form, "multi_items", None)  # a posted form: every value of every field
+    return list(multi() if multi else form.items())[:500]

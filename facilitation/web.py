@@ -47,6 +47,7 @@ def make_environment(templates_dir: str) -> jinja2.Environment:
     env.globals["GRADES"] = voting.GRADES
     env.globals["METHOD_LABELS"] = voting.METHOD_LABELS
     env.globals["wall_pages"] = proposals.wall_pages
+    env.globals["new_key"] = lambda: secrets.token_urlsafe(12)
     return env
 
 
@@ -129,6 +130,12 @@ async def read_form(request: Request) -> FormData:
         await form.close()
         raise HTTPException(403, "csrf")
     return form
+
+
+def idempotency_key(form: FormData) -> str | None:
+    """The key a form carries (see `csrf_field`), if it is a sensible one."""
+    key = form.get("idem")
+    return key if isinstance(key, str) and 8 <= len(key) <= 64 else None
 
 
 def field(form: FormData, name: str, limit: int = 1000) -> str:

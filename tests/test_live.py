@@ -124,6 +124,13 @@ def test_a_phone_is_told_when_the_step_changes(server):
                 await http.post(f"/api/sessions/{server.code}/step", json={"move": "next"},
                                 headers=fac)
                 message = await asyncio.wait_for(ws.recv(), timeout=2)
+                # Opening a question pushes its form, with this phone's own CSRF token.
+                state = (await http.get(f"/api/sessions/{server.code}/state",
+                                        headers=fac)).json()
+                question = state["questions"][0]
+                await http.post(f"/api/sessions/{server.code}/questions/{question['id']}/open",
+                                headers=fac)
+                pushed = await asyncio.wait_for(ws.recv(), timeout=2)
             # A stale page catches up at once on (re)connection.
             async with websockets.connect(ws_url, additional_headers={"cookie": cookie}) as ws:
                 stale = await asyncio.wait_for(ws.recv(), timeout=2)
@@ -131,11 +138,44 @@ def test_a_phone_is_told_when_the_step_changes(server):
             with pytest.raises(websockets.exceptions.WebSocketException):
                 async with websockets.connect(ws_url) as ws:
                     await asyncio.wait_for(ws.recv(), timeout=2)
-        return message, stale
+        return message, pushed, csrf, question, stale
 
-    message, stale = asyncio.run(go())
-    for fragment in (message, stale):
-        assert 'id="sync"' in fragment and f'hx-get="/s/{server.code}"' in fragment
+    message, pushed, csrf, question, stale = asyncio.run(go())
+    # The new panel comes in the message itself: no phone has to fetch it.
+    assert 'id="panel"' in message and "hx-get" not in message
+    assert 'id="panel"' in pushed and question["text"] in pushed
+    assert f'name="csrf" value="{csrf}"' in pushed and "\x00" not in pushed
+    assert re.search(r'name="idem" value="[\w-]{12,}"', pushed)
+    assert 'id="sync"' in stale and f'hx-get="/s/{server.code}"' in stale
+
+
+def test_a_phone_that_already_answered_fetches_its_own_panel(server):
+    """A pushed panel is the same for every phone: one whose panel depends on what it sent
+    (an answer to an open question) is told to fetch its own instead."""
+    async def go():
+        fac = {"authorization": f"Bearer {server.token('facilitator')}"}
+        async with httpx.AsyncClient(base_url=server.base, timeout=10) as http:
+            token = (await http.post("/api/sessions/join", json={"code": server.code})).json()[
+                "token"]
+            me = {"authorization": f"Bearer {token}"}
+            await http.post(f"/api/sessions/{server.code}/step", json={"move": "next"},
+                            headers=fac)
+            state = (await http.get(f"/api/sessions/{server.code}/state", headers=fac)).json()
+            first, second = state["questions"][0], state["questions"][1]
+            api = f"/api/sessions/{server.code}/questions"
+            await http.post(f"{api}/{first['id']}/open", headers=fac)
+            r = await http.post(f"{api}/{first['id']}/answers", headers=me,
+                                json={"choices": [first["choices"][0]["id"]]})
+            assert r.status_code == 201
+            ws_url = server.base.replace("http", "ws") + f"/s/{server.code}/ws"
+            cookie = f"eclair_p_{server.code}={token}"
+            async with websockets.connect(ws_url, additional_headers={"cookie": cookie}) as ws:
+                await asyncio.wait_for(ws.recv(), timeout=2)  # catching up (no version)
+                await http.post(f"{api}/{second['id']}/open", headers=fac)
+                return await asyncio.wait_for(ws.recv(), timeout=2)
+
+    message = asyncio.run(go())
+    assert 'id="sync"' in message and 'id="panel"' not in message
 
 
 def test_websockets_from_another_site_are_refused(server):

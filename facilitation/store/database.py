@@ -62,6 +62,8 @@ class Database:
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="eclair-writer")
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        # Called after a write committed with no `on_commit` of its own.
+        self.after_unannounced: Callable[[], None] | None = None
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -183,11 +185,14 @@ class Database:
         self.stats.writes += len(batch)
         self.stats.largest_batch = max(self.stats.largest_batch, len(batch))
         for (ok, value), pending in zip(outcomes, batch, strict=True):
-            if ok and pending.on_commit is not None:
-                try:
-                    pending.on_commit(value)
-                except Exception:
-                    log.exception("after-commit hook failed")
+            hook = pending.on_commit
+            try:
+                if ok and hook is not None:
+                    hook(value)
+                elif ok and self.after_unannounced is not None:
+                    self.after_unannounced()
+            except Exception:
+                log.exception("after-commit hook failed")
             if pending.future.done():  # the caller went away
                 continue
             if ok:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from dataclasses import replace
 
 import aiosqlite
@@ -65,9 +66,25 @@ async def own_proposals(db: Database, session_id: int, participant_id: int) -> l
 async def add_proposal(db: Database, session_id: int, step_id: int, text: str, channel: str, *,
                        participant_id: int | None = None, subgroup_id: int | None = None,
                        settings: StepSettings | None = None) -> int:
-    """Store a proposal; a participant's limit is checked inside the transaction."""
+    return await db.write(add_proposal_op(session_id, step_id, text, channel,
+                                          participant_id=participant_id,
+                                          subgroup_id=subgroup_id, settings=settings))
+
+
+def add_proposal_op(session_id: int, step_id: int, text: str, channel: str, *,
+                    participant_id: int | None = None, subgroup_id: int | None = None,
+                    settings: StepSettings | None = None,
+                    while_current: bool = False) -> Callable[[sqlite3.Connection], int]:
+    """A proposal, as one write; a participant's limit is checked inside the transaction.
+    With `while_current`, the step must still be the séance's current one."""
 
     def op(conn: sqlite3.Connection) -> int:
+        current = not while_current or conn.execute(
+            "SELECT 1 FROM sessions s JOIN steps t ON t.session_id = s.id"
+            " AND t.position = s.current_step WHERE s.id = ? AND t.id = ?"
+            " AND t.kind = 'proposals'", (session_id, step_id)).fetchone()
+        if not current:
+            raise ProposalError(N_("Proposals are closed: yours was not recorded."), 409)
         if participant_id is not None and settings is not None:
             cursor = conn.execute(
                 "SELECT count(*) FROM proposals WHERE participant_id = ? AND step_id = ?",
@@ -84,7 +101,7 @@ async def add_proposal(db: Database, session_id: int, step_id: int, text: str, c
         _audit(conn, cursor.lastrowid, "add", "", text, channel)
         return cursor.lastrowid
 
-    return await db.write(op)
+    return op
 
 
 def _audit(conn: sqlite3.Connection, proposal_id: int, action: str, before: str,

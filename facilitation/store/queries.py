@@ -293,7 +293,8 @@ async def list_steps(db: Database, session_id: int) -> tuple[Step, ...]:
     )
 
 
-def _questions(rows: list[aiosqlite.Row], choice_rows: list[aiosqlite.Row]) -> tuple[Question, ...]:
+def questions_of(rows: list[aiosqlite.Row],
+                 choice_rows: list[aiosqlite.Row]) -> tuple[Question, ...]:
     by_question: dict[int, list[Choice]] = {}
     for row in choice_rows:
         by_question.setdefault(int(row["question_id"]), []).append(
@@ -317,7 +318,7 @@ async def list_questions(db: Database, step_id: int) -> tuple[Question, ...]:
         "SELECT c.* FROM choices c JOIN questions q ON q.id = c.question_id"
         " WHERE q.step_id = ? ORDER BY c.question_id, c.position", (step_id,),
     )
-    return _questions(rows, choice_rows)
+    return questions_of(rows, choice_rows)
 
 
 async def get_question(db: Database, question_id: int, session_id: int) -> Question | None:
@@ -330,7 +331,7 @@ async def get_question(db: Database, question_id: int, session_id: int) -> Quest
     choice_rows = await db.fetchall(
         "SELECT * FROM choices WHERE question_id = ? ORDER BY position", (question_id,)
     )
-    return _questions(rows, choice_rows)[0]
+    return questions_of(rows, choice_rows)[0]
 
 
 async def get_state(db: Database, session_id: int) -> State | None:
@@ -429,14 +430,15 @@ async def set_participant_language(db: Database, participant_id: int, language: 
     await db.write(op)
 
 
-def _participant(row: aiosqlite.Row) -> Participant:
+def participant_of(row: aiosqlite.Row) -> Participant:
+    group = row["subgroup_id"]
     return Participant(int(row["id"]), int(row["session_id"]), row["name"], row["language"],
-                       row["channel"])
+                       row["channel"], None if group is None else int(group))
 
 
 async def get_participant(db: Database, token_hash: str) -> Participant | None:
     row = await db.fetchone("SELECT * FROM participants WHERE token_hash = ?", (token_hash,))
-    return None if row is None else _participant(row)
+    return None if row is None else participant_of(row)
 
 
 async def list_participants(db: Database, session_id: int, limit: int = 500) -> list[Participant]:
@@ -444,7 +446,7 @@ async def list_participants(db: Database, session_id: int, limit: int = 500) -> 
         "SELECT * FROM participants WHERE session_id = ? ORDER BY id DESC LIMIT ?",
         (session_id, limit),
     )
-    return [_participant(row) for row in rows]
+    return [participant_of(row) for row in rows]
 
 
 async def presence(db: Database, session_id: int) -> Presence:

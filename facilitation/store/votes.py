@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 from facilitation.i18n_keys import N_
 from facilitation.plans import SessionPlan, StepPlan
@@ -67,18 +68,17 @@ async def vote_items(db: Database, session_id: int, settings: VoteSettings) -> l
                     await list_themes(db, session_id))
 
 
-async def save_votes(db: Database, step_id: int, participant_id: int, item_kind: str,
-                     values: dict[int, int], *, replace_all: bool = False) -> None:
-    """Store a participant's votes; the step must still be open when they commit."""
+def save_votes_op(step_id: int, participant_id: int, item_kind: str, values: dict[int, int],
+                  *, replace_all: bool = False) -> Callable[[sqlite3.Connection], None]:
+    """A participant's votes, as one write; the step must still be open when they commit."""
 
     def op(conn: sqlite3.Connection) -> None:
-        cur = conn.execute("SELECT settings FROM steps WHERE id = ?", (step_id,))
-        row = cur.fetchone()
+        row = conn.execute("SELECT settings FROM steps WHERE id = ?", (step_id,)).fetchone()
         if row is None or not VoteSettings.from_json(row["settings"]).open:
             raise VoteError(N_("The vote is closed: your vote was not recorded."), 409)
         if replace_all:  # dot voting: a new spread of points replaces the previous one
             conn.execute("DELETE FROM votes WHERE step_id = ? AND participant_id = ?",
-                               (step_id, participant_id))
+                         (step_id, participant_id))
         conn.executemany(
             "INSERT INTO votes (step_id, participant_id, item_kind, item_id, value, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (step_id, participant_id, item_kind,"
@@ -86,7 +86,13 @@ async def save_votes(db: Database, step_id: int, participant_id: int, item_kind:
             [(step_id, participant_id, item_kind, item, value, now())
              for item, value in values.items()])
 
-    await db.write(op)
+    return op
+
+
+async def save_votes(db: Database, step_id: int, participant_id: int, item_kind: str,
+                     values: dict[int, int], *, replace_all: bool = False) -> None:
+    await db.write(save_votes_op(step_id, participant_id, item_kind, values,
+                                 replace_all=replace_all))
 
 
 async def own_votes(db: Database, step_id: int, participant_id: int) -> dict[int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 from typing import Any
 
@@ -9,17 +10,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from facilitation import codes, i18n, openapi, security
+from facilitation import actions, codes, i18n, openapi, security
 from facilitation.i18n_keys import N_
-from facilitation.polls import AnswerError, Question, raw_from_json, validate_answer
-from facilitation.proposals import ProposalError, StepSettings, clean_text
-from facilitation.seances import MAX_NAME, Participant, Seance, State, clean_name
-from facilitation.store import proposals as qp
-from facilitation.store import queries as q
-from facilitation.store import votes as qv
+from facilitation.memory import SeanceMemory
+from facilitation.polls import AnswerError, Question, raw_from_json
+from facilitation.proposals import ProposalError, clean_text
+from facilitation.seances import MAX_NAME, Participant, State
 from facilitation.tallies import ChoiceResults, MatrixResults, RankingResults, Results
-from facilitation.views.common import broadcaster, db_of
-from facilitation.views.facilitator import target_step
+from facilitation.views.common import db_of, memory_of, services
 from facilitation.voting import VoteSettings
 from facilitation.web import language_of
 
@@ -69,44 +67,54 @@ def bearer(request: Request) -> str:
     return token.strip()
 
 
-async def _seance(request: Request) -> Seance:
+async def _seance(request: Request) -> SeanceMemory:
     code = codes.normalize_code(str(request.path_params["code"]))
-    seance = await q.get_session_by_code(db_of(request), code) if code else None
-    if seance is None:
+    memory = await memory_of(request).by_code(code) if code else None
+    if memory is None:
         raise ApiError(404, "unknown_session", N_("No séance has this code."))
-    return seance
+    return memory
 
 
-async def _participant(request: Request, seance: Seance) -> Participant:
-    participant = await q.get_participant(db_of(request), security.hash_token(bearer(request)))
-    if participant is None or participant.session_id != seance.id:
+def _participant(request: Request, memory: SeanceMemory) -> Participant:
+    participant = memory.participant(security.hash_token(bearer(request)))
+    if participant is None:
         raise ApiError(403, "forbidden", N_("This token does not give access to this séance."))
     return participant
 
 
-async def _is_facilitator(request: Request, seance: Seance) -> bool:
-    link = await q.get_link(db_of(request), bearer(request))
-    return link is not None and link == (seance.id, "facilitator")
+def _is_facilitator(request: Request, memory: SeanceMemory) -> bool:
+    token = memory.structure.links.get("facilitator")
+    return token is not None and hmac.compare_digest(token, bearer(request))
 
 
-async def _facilitator(request: Request, seance: Seance) -> None:
-    if not await _is_facilitator(request, seance):
+def _facilitator(request: Request, memory: SeanceMemory) -> None:
+    if not _is_facilitator(request, memory):
         raise ApiError(403, "forbidden", N_("This token does not give access to this séance."))
 
 
-async def _participant_or_facilitator(request: Request, seance: Seance) -> None:
-    if await _is_facilitator(request, seance):
+def _participant_or_facilitator(request: Request, memory: SeanceMemory) -> None:
+    if _is_facilitator(request, memory):
         return
-    await _participant(request, seance)
+    _participant(request, memory)
 
 
-async def _question(request: Request, seance: Seance) -> Question:
+def _question(request: Request, memory: SeanceMemory) -> Question:
     raw = str(request.path_params["question_id"])
-    question = (await q.get_question(db_of(request), int(raw), seance.id)
-                if raw.isdigit() and len(raw) < 12 else None)
+    question = memory.question(int(raw)) if raw.isdigit() and len(raw) < 12 else None
     if question is None:
         raise ApiError(404, "unknown_question", N_("This séance has no such question."))
     return question
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The Idempotency-Key header: a retry with the same key is counted once."""
+    key = request.headers.get("idempotency-key", "")
+    if not key:
+        return None
+    if len(key) > 64 or not key.isascii():
+        raise ApiError(422, "bad_idempotency_key",
+                       N_("“Idempotency-Key” has at most 64 plain characters."))
+    return key
 
 
 def question_json(question: Question) -> dict[str, Any]:
@@ -191,29 +199,26 @@ async def join_session(request: Request) -> Response:
     if language not in i18n.LANGUAGES:
         raise ApiError(422, "bad_language", N_("Choose a language from the list."))
     code = codes.normalize_code(raw_code[:40])
-    seance = await q.get_session_by_code(db_of(request), code) if code else None
-    if seance is None:
+    memory = await memory_of(request).by_code(code) if code else None
+    if memory is None:
         raise ApiError(404, "unknown_session", N_("No séance has this code."))
-    token = security.new_token()
-    participant_id = await q.add_participant(db_of(request), seance.id,
-                                             security.hash_token(token), clean_name(name), language)
-    broadcaster(request).answers_changed(seance.id)
-    return JSONResponse({"token": token, "participant_id": participant_id,
-                         "session": {"code": seance.code, "title": seance.title}}, 201)
+    person, token = await actions.join(services(request), memory, name=name, language=language)
+    return JSONResponse({"token": token, "participant_id": person.id,
+                         "session": {"code": memory.seance.code, "title": memory.seance.title}},
+                        201)
 
 
 async def get_session_state(request: Request) -> Response:
-    seance = await _seance(request)
-    await _participant_or_facilitator(request, seance)
-    state = await q.get_state(db_of(request), seance.id)
-    assert state is not None  # noqa: S101
+    memory = await _seance(request)
+    _participant_or_facilitator(request, memory)
+    state = memory.state()
     data = state_json(state)
-    presence = await q.presence(db_of(request), seance.id)
+    presence = memory.presence()
     data["presence"] = {"total": presence.total, "joined": presence.joined,
                         "headcount": presence.headcount, "by_channel": presence.by_channel}
     if state.step is not None and state.step.kind == "vote":
         settings = VoteSettings.from_json(state.step.settings)
-        items = await qv.vote_items(db_of(request), seance.id, settings)
+        items = memory.structure.vote_items.get(state.step.id, [])
         data["vote"] = {"method": settings.method, "open": settings.open,
                         "points": settings.points, "max_per_item": settings.max_per_item,
                         "items": [{"id": i.id, "kind": i.kind, "text": i.text} for i in items]}
@@ -221,9 +226,10 @@ async def get_session_state(request: Request) -> Response:
 
 
 async def submit_answer(request: Request) -> Response:
-    seance = await _seance(request)
-    participant = await _participant(request, seance)
-    question = await _question(request, seance)
+    memory = await _seance(request)
+    participant = _participant(request, memory)
+    question = _question(request, memory)
+    key = idempotency_key(request)
     body = await json_body(request)
     raw = body.get("choices")
     if question.kind in ("single", "multiple", "ranking") and (
@@ -235,60 +241,51 @@ async def submit_answer(request: Request) -> Response:
     if question.kind == "scale" and (not isinstance(value, int) or isinstance(value, bool)):
         raise ApiError(422, "bad_value", N_("“value” must be a whole number on the scale."))
     try:
-        value = validate_answer(question, raw_from_json(body))
-        await q.save_answer(db_of(request), question.id, participant.id, value)
+        value = await actions.submit_answer(services(request), memory, participant,
+                                            question.id, raw_from_json(body), key=key)
     except AnswerError as error:
         code = "question_closed" if error.status == 409 else "invalid_answer"
         raise ApiError(error.status, code, error.message, **error.params) from None
-    broadcaster(request).answers_changed(seance.id)
     return JSONResponse({"question_id": question.id, "answer": value}, 201)
 
 
 async def submit_proposal(request: Request) -> Response:
-    seance = await _seance(request)
-    participant = await _participant(request, seance)
+    memory = await _seance(request)
+    participant = _participant(request, memory)
+    key = idempotency_key(request)
     body = await json_body(request)
-    db = db_of(request)
-    state = await q.get_state(db, seance.id)
-    assert state is not None  # noqa: S101
     try:
-        if state.step is None or state.step.kind != "proposals":
-            raise ProposalError(N_("Proposals are closed: yours was not recorded."), 409)
-        settings = StepSettings.from_json(state.step.settings)
-        text = clean_text(body.get("text"), settings.max_length)
-        proposal_id = await qp.add_proposal(
-            db, seance.id, state.step.id, text, "phone", participant_id=participant.id,
-            subgroup_id=await qp.participant_subgroup(db, participant.id), settings=settings)
+        proposal_id = await actions.submit_proposal(
+            services(request), memory, body.get("text"), participant=participant,
+            channel="phone", key=key)
     except ProposalError as error:
         code = "proposals_closed" if error.status == 409 else "invalid_proposal"
         raise ApiError(error.status, code, error.message, **error.params) from None
-    broadcaster(request).answers_changed(seance.id)
-    return JSONResponse({"id": proposal_id, "text": text}, 201)
+    return JSONResponse({"id": proposal_id, "text": clean_text(body.get("text"))}, 201)
 
 
 async def get_results(request: Request) -> Response:
-    seance = await _seance(request)
-    facilitator = await _is_facilitator(request, seance)
+    memory = await _seance(request)
+    facilitator = _is_facilitator(request, memory)
     if not facilitator:
-        await _participant(request, seance)
-    question = await _question(request, seance)
-    results = await q.results(db_of(request), question)
+        _participant(request, memory)
+    question = _question(request, memory)
+    results = memory.results(question)
     if not facilitator and not question.results_visible:
         # Shown to the room only once closed: participants learn n, not the figures.
         return JSONResponse({"question_id": question.id, "kind": question.kind,
                              "state": question.state, "n": results.n, "hidden": True})
     data = results_json(results)
-    data["channels"] = await q.answer_channels(db_of(request), question.id)
+    data["channels"] = memory.channels(question.id)
     return JSONResponse(data)
 
 
 async def _set_question(request: Request, state: str) -> Response:
-    seance = await _seance(request)
-    await _facilitator(request, seance)
-    question = await _question(request, seance)
-    await q.set_question_state(db_of(request), seance.id, question.id, state)
-    broadcaster(request).state_changed(seance)
-    updated = await q.get_question(db_of(request), question.id, seance.id)
+    memory = await _seance(request)
+    _facilitator(request, memory)
+    question = _question(request, memory)
+    await actions.set_question_state(services(request), memory, question.id, state)
+    updated = (await _seance(request)).question(question.id)
     assert updated is not None  # noqa: S101
     return JSONResponse(question_json(updated))
 
@@ -302,23 +299,19 @@ async def close_question(request: Request) -> Response:
 
 
 async def go_to_step(request: Request) -> Response:
-    seance = await _seance(request)
-    await _facilitator(request, seance)
+    memory = await _seance(request)
+    _facilitator(request, memory)
     body = await json_body(request)
     position, move = body.get("position"), body.get("move")
     if isinstance(position, int) and not isinstance(position, bool) and 0 <= position < 10_000:
-        target: int | None = position
+        target: int = position
     elif move in ("next", "previous"):
-        target = target_step(seance.current_step, str(move), "")
+        target = actions.step_target(memory.seance.current_step, str(move))
     else:
         raise ApiError(422, "bad_step",
                        N_("Give “position” (a step number) or “move”: next or previous."))
-    assert target is not None  # noqa: S101
-    await q.go_to_step(db_of(request), seance.id, target)
-    broadcaster(request).state_changed(seance)
-    state = await q.get_state(db_of(request), seance.id)
-    assert state is not None  # noqa: S101
-    return JSONResponse(state_json(state))
+    await actions.go_to_step(services(request), memory, target)
+    return JSONResponse(state_json((await _seance(request)).state()))
 
 
 def not_found_json(request: Request, exc: Exception) -> Response:

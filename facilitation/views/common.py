@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from facilitation.actions import Services
 from facilitation.broadcast import Broadcaster
 from facilitation.live import Hub
+from facilitation.memory import Memory, SeanceMemory
 from facilitation.seances import Seance
 from facilitation.store import Database
-from facilitation.store import queries as q
+
+
+def services(conn: HTTPConnection) -> Services:
+    s: Services = conn.app.state.services
+    return s
+
+
+def memory_of(conn: HTTPConnection) -> Memory:
+    m: Memory = conn.app.state.services.memory
+    return m
 
 
 def broadcaster(conn: HTTPConnection) -> Broadcaster:
@@ -29,14 +42,16 @@ def db_of(conn: HTTPConnection) -> Database:
 
 async def seance_for_link(conn: HTTPConnection, role: str) -> tuple[Seance, str]:
     """Given a request on a secret link, return its séance, or 404 (never say why)."""
-    token = conn.path_params["token"]
-    link = await q.get_link(db_of(conn), token) if len(token) <= 64 else None
-    if link is None or link[1] != role:
+    memory, token = await memory_for_link(conn, role)
+    return memory.seance, token
+
+
+async def memory_for_link(conn: HTTPConnection, role: str) -> tuple[SeanceMemory, str]:
+    token = str(conn.path_params["token"])
+    memory = await memory_of(conn).by_link(token, role) if len(token) <= 64 else None
+    if memory is None:
         raise HTTPException(404)
-    seance = await q.get_session(db_of(conn), link[0])
-    if seance is None:
-        raise HTTPException(404)
-    return seance, token
+    return memory, token
 
 
 def same_origin(websocket: WebSocket) -> bool:
@@ -48,8 +63,10 @@ def same_origin(websocket: WebSocket) -> bool:
     return urlsplit(origin).netloc == host
 
 
-async def pump(websocket: WebSocket, hub: Hub, topic: str, first: list[str]) -> None:
-    """Accept, send `first`, then forward the topic's messages until either side leaves."""
+async def pump(websocket: WebSocket, hub: Hub, topic: str, first: list[str],
+               resolve: Callable[[Any], str] = str) -> None:
+    """Accept, send `first`, then forward the topic's messages until either side leaves;
+    `resolve` turns a message meant for many into this connection's own."""
     if not same_origin(websocket):
         await websocket.close(code=1008)
         return
@@ -61,7 +78,7 @@ async def pump(websocket: WebSocket, hub: Hub, topic: str, first: list[str]) -> 
 
         async def forward() -> None:
             while True:
-                await websocket.send_text(await subscription.get())
+                await websocket.send_text(resolve(await subscription.get()))
 
         async def drain() -> None:
             while True:

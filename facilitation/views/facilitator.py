@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.websockets import WebSocket
 
+from facilitation import actions
 from facilitation.i18n_keys import N_
 from facilitation.live import topic
 from facilitation.polls import RESULTS_MODES, Settings
@@ -18,8 +19,15 @@ from facilitation.seances import Seance
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.store import votes as qv
-from facilitation.store.report import set_headcount
-from facilitation.views.common import broadcaster, db_of, int_param, pump, seance_for_link
+from facilitation.views.common import (
+    broadcaster,
+    db_of,
+    int_param,
+    memory_for_link,
+    pump,
+    seance_for_link,
+    services,
+)
 from facilitation.voting import VoteSettings, agenda_draft
 from facilitation.web import is_htmx, language_of, read_form, render, translator
 
@@ -66,14 +74,13 @@ def _back(request: Request, token: str) -> Response:
 
 async def step(request: Request) -> Response:
     """Go to a step: `position`, or `move` = next / previous."""
-    seance, token = await seance_for_link(request, "facilitator")
+    memory, token = await memory_for_link(request, "facilitator")
     form = await read_form(request)
-    target = target_step(seance.current_step, str(form.get("move", "")),
+    target = target_step(memory.seance.current_step, str(form.get("move", "")),
                          str(form.get("position", "")))
     if target is None:
         raise HTTPException(422, "position")
-    await q.go_to_step(db_of(request), seance.id, target)
-    broadcaster(request).state_changed(seance)
+    await actions.go_to_step(services(request), memory, target)
     return _back(request, token)
 
 
@@ -89,31 +96,29 @@ def target_step(current: int, move: str, position: str) -> int | None:
 
 
 async def question_state(request: Request) -> Response:
-    seance, token = await seance_for_link(request, "facilitator")
+    memory, token = await memory_for_link(request, "facilitator")
     await read_form(request)
     question_id = int_param(request, "question_id")
     if request.path_params["action"] not in ("open", "close"):
         raise HTTPException(404)
     state = "open" if request.path_params["action"] == "open" else "closed"
     try:
-        await q.set_question_state(db_of(request), seance.id, question_id, state)
+        await actions.set_question_state(services(request), memory, question_id, state)
     except LookupError:
         raise HTTPException(404) from None
-    broadcaster(request).state_changed(seance)
     if is_htmx(request):
         return Response(status_code=204)
     return _back(request, token)
 
 
 async def _change_settings(request: Request, change: Callable[[Settings], Settings]) -> Response:
-    seance, token = await seance_for_link(request, "facilitator")
+    memory, token = await memory_for_link(request, "facilitator")
     try:
-        await q.update_settings(db_of(request), seance.id, int_param(request, "question_id"),
-                                change)
+        # What the room and the phones see may change: everything is redrawn.
+        await actions.change_question(services(request), memory,
+                                      int_param(request, "question_id"), change)
     except LookupError:
         raise HTTPException(404) from None
-    # What the room and the phones see may change: redraw everything.
-    broadcaster(request).state_changed(seance)
     if is_htmx(request):
         return Response(status_code=204)
     return _back(request, token)
@@ -159,12 +164,11 @@ async def ws(websocket: WebSocket) -> None:
 
 async def set_count(request: Request) -> Response:
     """The facilitator's own count of the people in the room, written in the report."""
-    seance, token = await seance_for_link(request, "facilitator")
+    memory, token = await memory_for_link(request, "facilitator")
     form = await read_form(request)
     raw = str(form.get("headcount", "")).strip()
     if raw and (not raw.isdigit() or int(raw) > 100_000):
-        return await page(request, seance, token, status_code=422,
+        return await page(request, memory.seance, token, status_code=422,
                           error=N_("The headcount is a whole number."))
-    await set_headcount(db_of(request), seance.id, int(raw) if raw else None)
-    broadcaster(request).answers_changed(seance.id)  # the projector shows the new count
+    await actions.set_headcount(services(request), memory, int(raw) if raw else None)
     return _back(request, token)

@@ -7,25 +7,18 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from facilitation import security
+from facilitation import actions, security
 from facilitation.i18n_keys import N_
 from facilitation.polls import AnswerError, raw_from_form, validate_answer
-from facilitation.proposals import ProposalError, StepSettings, clean_text
+from facilitation.proposals import ProposalError
 from facilitation.seances import Seance
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.store import votes as qv
-from facilitation.store.cards import card_count, save_card
-from facilitation.views.common import broadcaster, db_of, seance_for_link
+from facilitation.store.cards import card_count
+from facilitation.views.common import db_of, memory_for_link, seance_for_link, services
 from facilitation.voting import VoteSettings
-from facilitation.web import read_form, render
-
-MAX_CARD = 99_999
-
-
-def card_token_hash(seance: Seance, card: int) -> str:
-    """A paper card is a participant of its own, found again by its number."""
-    return security.hash_token(f"paper:{seance.id}:{card}")
+from facilitation.web import idempotency_key, read_form, render
 
 
 async def show(request: Request) -> Response:
@@ -56,59 +49,51 @@ async def _page(request: Request, seance: Seance, token: str, status_code: int =
 
 
 async def answer(request: Request) -> Response:
-    seance, token = await seance_for_link(request, "helper")
+    """A paper ballot card's answer to a question."""
+    memory, token = await memory_for_link(request, "helper")
     form = await read_form(request)
-    db = db_of(request)
     raw_card = str(form.get("card", "")).strip()
     correction = form.get("correction") == "1"
     raw_question = str(form.get("question", ""))
-    question = (await q.get_question(db, int(raw_question), seance.id)
+    question = (memory.question(int(raw_question))
                 if raw_question.isdigit() and len(raw_question) < 12 else None)
     value = None
     try:
-        if not raw_card.isdigit() or not 1 <= int(raw_card) <= MAX_CARD:
-            raise AnswerError(N_("A card number is a whole number from 1 to %(limit)s."),
-                              limit=MAX_CARD)
-        card = int(raw_card)
-        if question is None:
-            raise AnswerError(N_("This question is closed: your answer was not recorded."), 409)
-        value = validate_answer(question, raw_from_form(form))
-        await save_card(db, seance.id, card, card_token_hash(seance, card), seance.language,
-                        question.id, value, correction=correction,
-                        who=f"helper:{security.hash_token(token)[:8]}")
+        card = actions.card_number(raw_card)
+        if question is not None and question.is_open:
+            value = validate_answer(question, raw_from_form(form))
+        await actions.enter_card(services(request), memory, card,
+                                 None if question is None else question.id,
+                                 raw_from_form(form), correction=correction,
+                                 who=f"helper:{security.hash_token(token)[:8]}",
+                                 key=idempotency_key(form))
     except AnswerError as error:
         # The card's ticks stay on the form: after "already entered", the helper only ticks
         # "correction" and saves again.
-        return await _page(request, seance, token, status_code=error.status, error=error.message,
-                           error_params=error.params, card=raw_card[:6],
+        return await _page(request, memory.seance, token, status_code=error.status,
+                           error=error.message, error_params=error.params, card=raw_card[:6],
                            kept={question.id: value} if question and value is not None else {},
                            correction=correction)
-    broadcaster(request).answers_changed(seance.id)
     target = request.url_for("helper:show", token=token).include_query_params(saved=card)
     return RedirectResponse(target, 303)
 
 
 async def propose(request: Request) -> Response:
     """A proposal written on a paper card or said to the helper: added, never moderated."""
-    seance, token = await seance_for_link(request, "helper")
+    memory, token = await memory_for_link(request, "helper")
     form = await read_form(request)
-    db = db_of(request)
-    state = await q.get_state(db, seance.id)
-    assert state is not None  # noqa: S101
     raw_group = str(form.get("subgroup", ""))
     subgroup = int(raw_group) if raw_group.isdigit() and len(raw_group) < 12 else None
     try:
-        if state.step is None or state.step.kind != "proposals":
-            raise ProposalError(N_("Proposals are closed: yours was not recorded."), 409)
-        if raw_group and subgroup not in {sid for sid, _ in await qp.list_subgroups(
-                db, seance.id)}:
+        if raw_group and subgroup is None:
             raise ProposalError(N_("Choose your table from the list."))
-        settings = StepSettings.from_json(state.step.settings)
-        text = clean_text(form.get("text"), settings.max_length)
-        await qp.add_proposal(db, seance.id, state.step.id, text, "paper", subgroup_id=subgroup)
+        await actions.submit_proposal(services(request), memory, form.get("text"),
+                                      participant=None, channel="paper", subgroup=subgroup,
+                                      key=idempotency_key(form),
+                                      scope=f"helper:{security.hash_token(token)[:16]}")
     except ProposalError as error:
-        return await _page(request, seance, token, status_code=error.status, error=error.message,
-                           error_params=error.params, draft=str(form.get("text", ""))[:2000])
-    broadcaster(request).answers_changed(seance.id)
+        return await _page(request, memory.seance, token, status_code=error.status,
+                           error=error.message, error_params=error.params,
+                           draft=str(form.get("text", ""))[:2000])
     target = request.url_for("helper:show", token=token).include_query_params(proposed=1)
     return RedirectResponse(target, 303)

@@ -7,10 +7,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from facilitation import i18n
+from facilitation import actions, i18n
 from facilitation.live import topic
-from facilitation.store import queries as q
-from facilitation.views.common import broadcaster, db_of, pump, seance_for_link
+from facilitation.views.common import broadcaster, memory_for_link, pump, seance_for_link, services
 from facilitation.views.facilitator import target_step
 from facilitation.web import read_form, render
 
@@ -27,13 +26,12 @@ async def show(request: Request) -> Response:
 
 async def step(request: Request) -> Response:
     """Next / previous step from the projector's keyboard (a presenter clicker)."""
-    seance, _token = await seance_for_link(request, "screen")
+    memory, _token = await memory_for_link(request, "screen")
     form = await read_form(request)
-    target = target_step(seance.current_step, str(form.get("move", "")), "")
+    target = target_step(memory.seance.current_step, str(form.get("move", "")), "")
     if target is None:
         raise HTTPException(422, "move")
-    await q.go_to_step(db_of(request), seance.id, target)
-    broadcaster(request).state_changed(seance)
+    await actions.go_to_step(services(request), memory, target)
     return Response(status_code=204)
 
 

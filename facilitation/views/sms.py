@@ -14,13 +14,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from facilitation import i18n, sms
+from facilitation import actions, i18n, sms
 from facilitation.i18n_keys import N_, UserError
-from facilitation.polls import RawAnswer, validate_answer
+from facilitation.polls import RawAnswer
 from facilitation.seances import Seance
 from facilitation.store import Database
 from facilitation.store import queries as q
-from facilitation.views.common import broadcaster, db_of
+from facilitation.views.common import db_of, memory_of, services
 
 SENDER_FIELDS = ("From", "from", "msisdn", "sender")
 BODY_FIELDS = ("Body", "body", "text", "message")
@@ -73,8 +73,11 @@ async def inbound(request: Request) -> Response:
         seance = await _seance_of(db, key, message.code)
         if seance.language in i18n.LANGUAGES:
             tr = i18n.Translator(seance.language)
-        state = await q.get_state(db, seance.id)
-        assert state is not None  # noqa: S101
+        memory = await memory_of(request).get(seance.id)
+        if memory is None:
+            raise sms.SmsError(N_("No séance has this code. Check the code shown on the "
+                                  "screen."))
+        state = memory.state()
         if not state.open_questions:
             raise sms.SmsError(N_("No question is open right now. Try again when the "
                                   "facilitator opens one."), 409)
@@ -84,16 +87,9 @@ async def inbound(request: Request) -> Response:
                                   "is open."), 200)
         parsed = sms.choices_of(question, message.answer)
         raw = RawAnswer(value=parsed) if isinstance(parsed, int) else RawAnswer(choices=parsed)
-        value = validate_answer(question, raw)
         token_hash = sms.number_hash(request.app.state.secret_key, f"{seance.id}:{number}")
-        participant = await q.get_participant(db, token_hash)
-        participant_id = participant.id if participant else await q.add_participant(
-            db, seance.id, token_hash, "", seance.language, channel="sms")
-        if await q.get_answer(db, question.id, participant_id) is not None:
-            raise sms.SmsError(N_("You have already answered this question."), 409)
-        await q.save_answer(db, question.id, participant_id, value)
+        await actions.answer_by_sms(services(request), memory, token_hash, question, raw)
     except UserError as error:
         reply = tr.gettext(error.message, **error.params)
         return PlainTextResponse(reply, status_code=200 if error.status == 200 else 422)
-    broadcaster(request).answers_changed(seance.id)
     return PlainTextResponse(tr.gettext("Thank you, your answer is recorded."))

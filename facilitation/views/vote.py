@@ -3,105 +3,44 @@ and what phones and the projector are given to show."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
-from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from facilitation import plans
+from facilitation import actions, plans
 from facilitation.i18n_keys import N_, UserError
 from facilitation.seances import Seance, State, Step
-from facilitation.store import Database
 from facilitation.store import queries as q
 from facilitation.store import votes as qv
 from facilitation.store.proposals import list_proposals
 from facilitation.store.votes import synthesis_of
 from facilitation.views.api import ApiError, _participant, _seance, json_body
-from facilitation.views.common import broadcaster, db_of, int_param, seance_for_link
-from facilitation.views.helper import _page, card_token_hash
+from facilitation.views.api import idempotency_key as api_idempotency_key
+from facilitation.views.common import (
+    broadcaster,
+    db_of,
+    int_param,
+    memory_for_link,
+    seance_for_link,
+    services,
+)
+from facilitation.views.helper import _page
 from facilitation.views.organiser import _workshop, require_organiser
 from facilitation.voting import (
     METHODS,
     ConsensusRule,
-    Item,
     VoteError,
     VoteSettings,
     check_rule,
-    order_for,
-    validate_agree,
-    validate_dots,
-    validate_grade,
 )
-from facilitation.web import read_form
+from facilitation.web import idempotency_key, read_form
 
 
 def vote_settings(step: Step | None) -> VoteSettings | None:
     return VoteSettings.from_json(step.settings) if step and step.kind == "vote" else None
-
-
-# What a participant (or a paper card) votes -----------------------------------------------
-
-
-@dataclass(frozen=True)
-class Ballot:
-    settings: VoteSettings
-    items: tuple[Item, ...]  # in this participant's order
-    own: dict[int, int]
-    current: Item | None  # agree/disagree/pass: the next item to vote on
-
-
-async def ballot_for(db: Database, seance: Seance, step: Step, participant_id: int,
-                     item: int | None = None) -> Ballot:
-    settings = VoteSettings.from_json(step.settings)
-    items = await qv.vote_items(db, seance.id, settings)
-    by_id = {i.id: i for i in items}
-    ordered = [by_id[i] for i in order_for(participant_id, list(by_id))]
-    own = await qv.own_votes(db, step.id, participant_id)
-    current = by_id.get(item) if item is not None else next(
-        (i for i in ordered if i.id not in own), None)
-    return Ballot(settings, tuple(ordered), own, current)
-
-
-def read_ballot(settings: VoteSettings, items: list[Item], form: FormData | dict[str, Any]
-                ) -> tuple[dict[int, int], bool]:
-    """The votes a form (or JSON) carries, validated; and whether they replace all earlier
-    ones (dot voting). Raises VoteError."""
-    known = {item.id for item in items}
-    if settings.method == "agree":
-        raw = str(form.get("item", ""))
-        if not raw.isdigit() or int(raw) not in known:
-            raise VoteError(N_("This item is not part of the vote."))
-        return {int(raw): validate_agree(form.get("value"))}, False
-    prefix = "dots-" if settings.method == "dots" else "grade-"
-    values = {int(k[len(prefix):]): v for k, v in _items(form)
-              if k.startswith(prefix) and k[len(prefix):].isdigit()}
-    if settings.method == "dots":
-        return validate_dots(values, known, settings), True
-    if set(values) - known:
-        raise VoteError(N_("This item is not part of the vote."))
-    if set(values) != known:
-        raise VoteError(N_("Give every item a grade."))
-    return {item: validate_grade(value) for item, value in values.items()}, False
-
-
-def _items(form: FormData | dict[str, Any]) -> list[tuple[str, Any]]:
-    if isinstance(form, FormData):
-        return [(k, v) for k, v in form.multi_items()][:500]
-    return list(form.items())[:500]
-
-
-async def save(db: Database, seance: Seance, step: Step, participant_id: int,
-               form: FormData | dict[str, Any]) -> None:
-    settings = VoteSettings.from_json(step.settings)
-    if not settings.open:
-        raise VoteError(N_("The vote is closed: your vote was not recorded."), 409)
-    items = await qv.vote_items(db, seance.id, settings)
-    values, replace_all = read_ballot(settings, items, form)
-    kind = "theme" if settings.target == "themes" else "proposal"
-    await qv.save_votes(db, step.id, participant_id, kind, values, replace_all=replace_all)
 
 
 # Facilitator -------------------------------------------------------------------------------
@@ -118,7 +57,7 @@ async def _facilitator_action(request: Request, action: Any) -> Response:
     except UserError as error:
         return await page(request, seance, token, status_code=error.status, error=error.message,
                           error_params=error.params)
-    broadcaster(request).state_changed(seance)
+    broadcaster(request).state_changed(seance.id)
     return RedirectResponse(str(request.url_for("facilitator:show", token=token)) + "#vote",
                             303)
 
@@ -238,48 +177,32 @@ async def set_rule(request: Request) -> Response:
 
 
 async def helper_vote(request: Request) -> Response:
-
-    seance, token = await seance_for_link(request, "helper")
+    """A paper vote card, typed by a helper."""
+    memory, token = await memory_for_link(request, "helper")
     form = await read_form(request)
-    db = db_of(request)
     raw_card = str(form.get("card", "")).strip()
     try:
-        if not raw_card.isdigit() or not 1 <= int(raw_card) <= 99_999:
-            raise VoteError(N_("A card number is a whole number from 1 to %(limit)s."),
-                            limit=99_999)
-        state = await q.get_state(db, seance.id)
-        assert state is not None  # noqa: S101
-        step = _current_vote(state)
-        token_hash = card_token_hash(seance, int(raw_card))
-        participant = await q.get_participant(db, token_hash)
-        participant_id = participant.id if participant else await q.add_participant(
-            db, seance.id, token_hash, "", seance.language, channel="paper")
-        await save(db, seance, step, participant_id, form)
+        await actions.enter_card_vote(services(request), memory, actions.card_number(raw_card),
+                                      form, key=idempotency_key(form))
     except UserError as error:
-        return await _page(request, seance, token, status_code=error.status,
+        return await _page(request, memory.seance, token, status_code=error.status,
                            error=error.message, error_params=error.params, card=raw_card[:6])
-    broadcaster(request).answers_changed(seance.id)
     target = request.url_for("helper:show", token=token).include_query_params(voted=raw_card)
     return RedirectResponse(target, 303)
 
 
 async def api_submit_vote(request: Request) -> Response:
-
-    seance = await _seance(request)
-    participant = await _participant(request, seance)
+    memory = await _seance(request)
+    participant = _participant(request, memory)
+    key = api_idempotency_key(request)
     body = await json_body(request)
-    db = db_of(request)
-    state = await q.get_state(db, seance.id)
-    assert state is not None  # noqa: S101
     form: dict[str, Any] = {"item": str(body.get("item_id", "")), "value": body.get("value")}
-    for key, prefix in (("dots", "dots-"), ("grades", "grade-")):
-        if isinstance(body.get(key), dict):
-            form.update({f"{prefix}{k}": v for k, v in body[key].items()})
+    for name, prefix in (("dots", "dots-"), ("grades", "grade-")):
+        if isinstance(body.get(name), dict):
+            form.update({f"{prefix}{k}": v for k, v in body[name].items()})
     try:
-        await save(db, seance, _current_vote(state), participant.id, form)
+        await actions.cast_vote(services(request), memory, participant.id, form, key=key)
     except UserError as error:
         code = "vote_closed" if error.status == 409 else "invalid_vote"
         raise ApiError(error.status, code, error.message, **error.params) from None
-    broadcaster(request).answers_changed(seance.id)
     return JSONResponse({"ok": True}, 201)
-

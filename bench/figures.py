@@ -1,0 +1,135 @@
+"""Percentiles, memory and CPU readings, the machine's description."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import math
+import os
+import platform
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """Nearest-rank percentile of an already sorted list (q in 0..100)."""
+    if not ordered:
+        return math.nan
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def summary_ms(seconds: Iterable[float]) -> dict[str, Any]:
+    """count, p50, p95, p99 and max, in milliseconds."""
+    ordered = sorted(seconds)
+    out: dict[str, Any] = {"count": len(ordered)}
+    for name, q in (("p50", 50), ("p95", 95), ("p99", 99)):
+        out[name + "_ms"] = round(1000 * percentile(ordered, q), 1) if ordered else None
+    out["max_ms"] = round(1000 * ordered[-1], 1) if ordered else None
+    return out
+
+
+def rss_mib(pid: int) -> float:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return math.nan
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (all its threads)."""
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return math.nan
+
+
+class CpuMeter:
+    """Share of one core a process used between start() and read()."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._wall = time.perf_counter()
+        self._cpu = cpu_seconds(pid)
+
+    def read(self) -> float:
+        wall = time.perf_counter() - self._wall
+        return round(100 * (cpu_seconds(self.pid) - self._cpu) / wall, 1) if wall > 0 else 0.0
+
+
+class RssSampler:
+    """Samples a process's resident memory every `interval` seconds; keeps the maximum."""
+
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
+        self.pid = pid
+        self.interval = interval
+        self.peak = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> RssSampler:
+        self.peak = rss_mib(self.pid)
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def _run(self) -> None:
+        while True:
+            value = rss_mib(self.pid)
+            if not math.isnan(value):
+                self.peak = max(self.peak, value)
+            await asyncio.sleep(self.interval)
+
+    async def stop(self) -> float:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        value = rss_mib(self.pid)
+        if not math.isnan(value):
+            self.peak = max(self.peak, value)
+        return self.peak
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem_kib = 0
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
+    return {
+        "nproc": os.cpu_count(),
+        "cpus_allowed": sorted(os.sched_getaffinity(0)),
+        "cpu_model": model,
+        "memory_mib": mem_kib // 1024,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def pin(pid: int, cpus: set[int]) -> bool:
+    """Pin every thread of `pid` (threads created later inherit it); True if it worked."""
+    try:
+        tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+        for tid in tids:
+            with contextlib.suppress(ProcessLookupError):
+                os.sched_setaffinity(tid, cpus)
+        return os.sched_getaffinity(pid) == cpus
+    except OSError:
+        return False
+
+
+def loaded_modules(pid: int, names: Iterable[str]) -> dict[str, bool]:
+    """Whether each native module (by name in its .so path) is mapped into `pid`."""
+    try:
+        maps = Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return {}
+    return {name: f"/{name}/" in maps for name in names}

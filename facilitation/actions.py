@@ -1,0 +1,287 @@
+"""One function per thing a person does, whatever the channel (phone page, JSON API,
+helper, SMS, facilitator). Each checks the step and the role, validates, writes, and
+announces the change; views only parse their input and render the outcome.
+
+Announcing is part of the write: the memory of the séance and the live views follow
+the committed change before the caller is answered, so a request made after an
+acknowledgement always sees it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from facilitation import security
+from facilitation.broadcast import Broadcaster
+from facilitation.i18n_keys import N_, UserError
+from facilitation.memory import (
+    Answered,
+    Changed,
+    Event,
+    Joined,
+    Memory,
+    Proposed,
+    SeanceMemory,
+    Voted,
+)
+from facilitation.polls import AnswerError, Question, RawAnswer, Settings, validate_answer
+from facilitation.proposals import ProposalError, StepSettings, check_limit, clean_text
+from facilitation.seances import MAX_NAME, Participant, clean_name
+from facilitation.store import Database
+from facilitation.store import crowd as sc
+from facilitation.store import proposals as qp
+from facilitation.store import queries as q
+from facilitation.store import votes as qv
+from facilitation.store.report import set_headcount as set_headcount_in_store
+from facilitation.voting import Item, VoteError, VoteSettings, read_ballot
+
+T = TypeVar("T")
+MAX_CARD = 99_999
+
+
+@dataclass
+class Services:
+    """What actions need: the store, the séances in memory, and the live views."""
+
+    db: Database
+    memory: Memory
+    broadcaster: Broadcaster
+
+    def announce(self, event: Event) -> None:
+        self.memory.apply(event)
+        if isinstance(event, Changed):
+            self.broadcaster.state_changed(event.session_id)
+        else:
+            self.broadcaster.answers_changed(event.session_id)
+
+    async def write(self, op: Callable[[Any], T], event: Callable[[Any], Event | list[Event]],
+                    *, refusable: bool = True) -> T:
+        """Commit `op`; right after the commit, announce what `event(result)` says."""
+
+        def after(value: T) -> None:
+            if isinstance(value, sc.Replayed):
+                return  # already announced the first time
+            happened = event(value)
+            for one in happened if isinstance(happened, list) else [happened]:
+                self.announce(one)
+
+        return await self.db.write(op, after, refusable=refusable)
+
+    async def change(self, session_id: int, store_call: Awaitable[T]) -> T:
+        """A change made by the facilitator or the organiser through the store: the séance
+        is read again and every view redrawn."""
+        try:
+            return await store_call
+        finally:
+            self.announce(Changed(session_id))
+
+
+# Joining -------------------------------------------------------------------------------
+
+
+async def join(s: Services, memory: SeanceMemory, *, name: str, language: str,
+               subgroup: int | None = None, channel: str = "phone") -> tuple[Participant, str]:
+    """A new participant: returns them and the token that is their only credential."""
+    if len(" ".join(name.split())) > MAX_NAME:
+        raise UserError(N_("A first name has at most %(limit)s characters."), limit=MAX_NAME)
+    if subgroup is not None and subgroup not in {sid for sid, _ in memory.structure.subgroups}:
+        raise UserError(N_("Choose your table from the list."))
+    token = security.new_token()
+    token_hash = security.hash_token(token)
+    sid = memory.seance.id
+    person = await s.write(
+        sc.insert_participant(sid, token_hash, clean_name(name), language, channel, subgroup),
+        lambda p: Joined(sid, p, token_hash))
+    return person, token
+
+
+# The consultation éclair ---------------------------------------------------------------
+
+
+def open_question(memory: SeanceMemory, question_id: int | None) -> Question:
+    question = None if question_id is None else memory.question(question_id)
+    if question is None or not question.is_open:
+        raise AnswerError(sc.CLOSED, 409)
+    return question
+
+
+async def submit_answer(s: Services, memory: SeanceMemory, participant: Participant,
+                        question_id: int | None, raw: RawAnswer, *,
+                        key: str | None = None) -> Any:
+    """A participant's answer to an open question; returns the stored value."""
+    question = open_question(memory, question_id)
+    value = validate_answer(question, raw)
+    allow_change = question.settings.allow_change
+    if not allow_change and memory.answer(question.id, participant.id) is not None:
+        raise AnswerError(N_("You have already answered this question."), 409)
+    sid = memory.seance.id
+    await s.write(
+        sc.idempotent(f"p{participant.id}", key,
+                      sc.save_answer(question.id, participant.id, value, allow_change)),
+        lambda _: Answered(sid, question.id, participant.id, value))
+    return value
+
+
+# Proposals -----------------------------------------------------------------------------
+
+
+def proposal_step(memory: SeanceMemory) -> tuple[int, StepSettings]:
+    step = memory.state().step
+    if step is None or step.kind != "proposals":
+        raise ProposalError(N_("Proposals are closed: yours was not recorded."), 409)
+    return step.id, StepSettings.from_json(step.settings)
+
+
+async def submit_proposal(s: Services, memory: SeanceMemory, raw_text: object, *,
+                          participant: Participant | None, channel: str,
+                          subgroup: int | None = None, key: str | None = None,
+                          scope: str = "") -> int:
+    """A proposal on the séance's current proposal step, from a phone or a helper."""
+    step_id, settings = proposal_step(memory)
+    text = clean_text(raw_text, settings.max_length)
+    if participant is not None:
+        check_limit(memory.crowd.proposals[participant.id], settings)
+        subgroup = participant.subgroup_id
+    elif subgroup is not None and subgroup not in {g for g, _ in memory.structure.subgroups}:
+        raise ProposalError(N_("Choose your table from the list."))
+    sid = memory.seance.id
+    pid = None if participant is None else participant.id
+    result = await s.write(
+        sc.idempotent(scope or f"p{pid}", key, qp.add_proposal_op(
+            sid, step_id, text, channel, participant_id=pid, subgroup_id=subgroup,
+            settings=settings if participant is not None else None, while_current=True)),
+        lambda _: Proposed(sid, pid))
+    return int(result.result if isinstance(result, sc.Replayed) else result)
+
+
+# Votes ---------------------------------------------------------------------------------
+
+
+def current_vote(memory: SeanceMemory) -> tuple[int, VoteSettings, list[Item]]:
+    step = memory.state().step
+    if step is None or step.kind != "vote":
+        raise VoteError(N_("The vote is closed: your vote was not recorded."), 409)
+    settings = VoteSettings.from_json(step.settings)
+    if not settings.open:
+        raise VoteError(N_("The vote is closed: your vote was not recorded."), 409)
+    return step.id, settings, memory.structure.vote_items.get(step.id, [])
+
+
+async def cast_vote(s: Services, memory: SeanceMemory, participant_id: int,
+                    ballot: Mapping[str, Any], *, key: str | None = None,
+                    scope: str = "") -> None:
+    """Votes from a phone, the API or a paper card: one item, or the whole ballot."""
+    step_id, settings, items = current_vote(memory)
+    values, replace_all = read_ballot(settings, items, ballot)
+    kind = "theme" if settings.target == "themes" else "proposal"
+    sid = memory.seance.id
+    await s.write(sc.idempotent(scope or f"p{participant_id}", key, qv.save_votes_op(
+        step_id, participant_id, kind, values, replace_all=replace_all)),
+        lambda _: Voted(sid))
+
+
+# Paper cards ---------------------------------------------------------------------------
+
+
+def card_number(raw: str) -> int:
+    raw = raw.strip()
+    if not raw.isdigit() or len(raw) > 6 or not 1 <= int(raw) <= MAX_CARD:
+        raise AnswerError(N_("A card number is a whole number from 1 to %(limit)s."),
+                          limit=MAX_CARD)
+    return int(raw)
+
+
+async def enter_card(s: Services, memory: SeanceMemory, card: int, question_id: int | None,
+                     raw: RawAnswer, *, correction: bool, who: str,
+                     key: str | None = None) -> Any:
+    """A paper ballot card's answer, typed by a helper; returns the stored value."""
+    question = open_question(memory, question_id)
+    value = validate_answer(question, raw)
+    sid, language = memory.seance.id, memory.seance.language
+
+    def announced(saved: sc.CardSaved) -> list[Event]:
+        joined: list[Event] = [Joined(sid, saved.participant, None, card)] if saved.created \
+            else []
+        return [*joined, Answered(sid, question.id, saved.participant.id, value)]
+
+    await s.write(sc.idempotent(f"card{sid}:{card}", key, sc.save_card(
+        sid, card, language, question.id, value, correction=correction, who=who)), announced)
+    return value
+
+
+async def enter_card_vote(s: Services, memory: SeanceMemory, card: int,
+                          ballot: Mapping[str, Any], *, key: str | None = None) -> None:
+    """A paper vote card: the card's participant is created on its first entry."""
+    step_id, settings, items = current_vote(memory)
+    values, replace_all = read_ballot(settings, items, ballot)
+    kind = "theme" if settings.target == "themes" else "proposal"
+    sid, language = memory.seance.id, memory.seance.language
+
+    def op(conn: Any) -> sc.CardSaved:
+        saved = sc.card_participant(conn, sid, card, language)
+        qv.save_votes_op(step_id, saved.participant.id, kind, values,
+                         replace_all=replace_all)(conn)
+        return saved
+
+    def announced(saved: sc.CardSaved) -> list[Event]:
+        joined: list[Event] = [Joined(sid, saved.participant, None, card)] if saved.created \
+            else []
+        return [*joined, Voted(sid)]
+
+    await s.write(sc.idempotent(f"card{sid}:{card}", key, op), announced)
+
+
+# Steering the séance -------------------------------------------------------------------
+
+
+def step_target(current: int, move: str) -> int:
+    return current + 1 if move == "next" else max(current - 1, 0)
+
+
+async def go_to_step(s: Services, memory: SeanceMemory, position: int) -> int:
+    """Move the séance to a step (kept within the déroulé); every screen and phone follows."""
+    sid = memory.seance.id
+    return await s.change(sid, q.go_to_step(s.db, sid, position))
+
+
+async def set_question_state(s: Services, memory: SeanceMemory, question_id: int,
+                             state: str) -> None:
+    """Open or close a question; opening also moves to its step. LookupError if unknown."""
+    sid = memory.seance.id
+    await s.change(sid, q.set_question_state(s.db, sid, question_id, state))
+
+
+async def change_question(s: Services, memory: SeanceMemory, question_id: int,
+                          change: Callable[[Settings], Settings]) -> None:
+    """A question's settings (results shown live or once closed, hidden words)."""
+    sid = memory.seance.id
+    await s.change(sid, q.update_settings(s.db, sid, question_id, change))
+
+
+async def set_headcount(s: Services, memory: SeanceMemory, count: int | None) -> None:
+    sid = memory.seance.id
+    await s.change(sid, set_headcount_in_store(s.db, sid, count))
+
+
+# SMS -----------------------------------------------------------------------------------
+
+
+async def answer_by_sms(s: Services, memory: SeanceMemory, number_hash: str,
+                        question: Question, raw: RawAnswer) -> Any:
+    """An answer sent by SMS: one per phone number and question; the number is known only
+    by its keyed hash."""
+    value = validate_answer(question, raw)
+    person = memory.participant(number_hash)
+    if person is None:
+        sid = memory.seance.id
+        person = await s.write(
+            sc.insert_participant(sid, number_hash, "", memory.seance.language, "sms"),
+            lambda p: Joined(sid, p, number_hash))
+    if memory.answer(question.id, person.id) is not None:
+        raise AnswerError(N_("You have already answered this question."), 409)
+    sid = memory.seance.id
+    await s.write(sc.save_answer(question.id, person.id, value, False),
+                  lambda _: Answered(sid, question.id, person.id, value))
+    return value

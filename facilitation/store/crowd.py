@@ -1,0 +1,160 @@
+"""SQL of what people send: joining, answers, paper cards, and the idempotency of each.
+
+Each function returns a write operation for `Database.write`: a plain function of the
+writer's connection, run with the rest of its group in one call. Checks that must hold
+when the write commits (the question is still open…) are made inside it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from facilitation.i18n_keys import N_
+from facilitation.polls import AnswerError
+from facilitation.seances import Participant
+from facilitation.store.queries import now
+
+T = TypeVar("T")
+Op = Callable[[sqlite3.Connection], T]
+CLOSED = N_("This question is closed: your answer was not recorded.")
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """The same request was already committed under this idempotency key: its result."""
+
+    result: Any
+
+
+def idempotent(scope: str, key: str | None, op: Op[T]) -> Op[T | Replayed]:
+    """`op`, run at most once per (scope, key): a retry gets the first result back."""
+    if not key:
+        return op
+
+    def run(conn: sqlite3.Connection) -> T | Replayed:
+        row = conn.execute("SELECT result FROM idempotency WHERE scope = ? AND key = ?",
+                           (scope, key)).fetchone()
+        if row is not None:
+            return Replayed(json.loads(row[0]))
+        value = op(conn)
+        conn.execute("INSERT INTO idempotency (scope, key, result, created_at)"
+                     " VALUES (?, ?, ?, ?)", (scope, key, json.dumps(_plain(value)), now()))
+        return value
+
+    return run
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return value
+
+
+def purge_idempotency(older_than: str) -> Op[int]:
+    def op(conn: sqlite3.Connection) -> int:
+        return conn.execute("DELETE FROM idempotency WHERE created_at < ?",
+                            (older_than,)).rowcount
+
+    return op
+
+
+def insert_participant(session_id: int, token_hash: str, name: str, language: str,
+                       channel: str = "phone", subgroup_id: int | None = None,
+                       card: int | None = None) -> Op[Participant]:
+    def op(conn: sqlite3.Connection) -> Participant:
+        cursor = conn.execute(
+            "INSERT INTO participants (session_id, token_hash, name, language, channel,"
+            " subgroup_id, joined_at, card) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (session_id, token_hash, name, language, channel, subgroup_id, now(), card))
+        assert cursor.lastrowid is not None  # noqa: S101
+        return Participant(cursor.lastrowid, session_id, name, language, channel, subgroup_id)
+
+    return op
+
+
+def _store_answer(conn: sqlite3.Connection, question_id: int, participant_id: int,
+                  value: str, allow_change: bool) -> bool:
+    """One statement: store the answer if the question is open; False if it was not stored
+    (question closed, or an answer that may not change was already there)."""
+    conflict = ("DO UPDATE SET value = excluded.value, answered_at = excluded.answered_at"
+                if allow_change else "DO NOTHING")
+    sql = ("INSERT INTO answers (question_id, participant_id, value, answered_at)"
+           " SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM questions WHERE id = ?"
+           " AND state = 'open') ON CONFLICT (question_id, participant_id) " + conflict)
+    cursor = conn.execute(sql, (question_id, participant_id, value, now(), question_id))
+    return cursor.rowcount > 0
+
+
+def save_answer(question_id: int, participant_id: int, value: Any,
+                allow_change: bool) -> Op[None]:
+    stored = json.dumps(value, ensure_ascii=False)
+
+    def op(conn: sqlite3.Connection) -> None:
+        if _store_answer(conn, question_id, participant_id, stored, allow_change):
+            return
+        state = conn.execute("SELECT state FROM questions WHERE id = ?",
+                             (question_id,)).fetchone()
+        if state is None or state[0] != "open":
+            raise AnswerError(CLOSED, 409)
+        raise AnswerError(N_("You have already answered this question."), 409)
+
+    return op
+
+
+@dataclass(frozen=True)
+class CardSaved:
+    participant: Participant
+    created: bool  # the card was new to the séance
+
+
+def card_participant(conn: sqlite3.Connection, session_id: int, card: int,
+                     language: str) -> CardSaved:
+    """The participant standing for a paper card, created on its first entry. It holds no
+    credential: its token hash is random and no one is ever given a token for it."""
+    row = conn.execute("SELECT * FROM participants WHERE session_id = ? AND card = ?",
+                       (session_id, card)).fetchone()
+    if row is not None:
+        return CardSaved(Participant(int(row["id"]), session_id, "", row["language"], "paper",
+                                     row["subgroup_id"]), False)
+    token_hash = "paper:" + sqlite3_random_hex(conn)
+    person = insert_participant(session_id, token_hash, "", language, "paper", card=card)(conn)
+    return CardSaved(person, True)
+
+
+def sqlite3_random_hex(conn: sqlite3.Connection) -> str:
+    return str(conn.execute("SELECT lower(hex(randomblob(24)))").fetchone()[0])
+
+
+def save_card(session_id: int, card: int, language: str, question_id: int, value: Any, *,
+              correction: bool, who: str) -> Op[CardSaved]:
+    """A card's answer. Everything is checked inside the one write, so two helpers typing
+    the same card at once cannot both succeed: a card already entered for the question is
+    refused unless it is a correction, which keeps the earlier answer in the audit trail."""
+    after = json.dumps(value, ensure_ascii=False)
+
+    def op(conn: sqlite3.Connection) -> CardSaved:
+        row = conn.execute("SELECT state FROM questions WHERE id = ? AND session_id = ?",
+                           (question_id, session_id)).fetchone()
+        if row is None or row["state"] != "open":
+            raise AnswerError(CLOSED, 409)
+        saved = card_participant(conn, session_id, card, language)
+        earlier = conn.execute("SELECT value FROM answers WHERE question_id = ?"
+                               " AND participant_id = ?",
+                               (question_id, saved.participant.id)).fetchone()
+        if earlier is not None:
+            if not correction:
+                raise AnswerError(N_("Card %(card)s was already entered for this question. "
+                                     "Tick “correction” to replace it."), 409, card=card)
+            conn.execute(
+                "INSERT INTO card_audit (session_id, card, question_id, before, after, who, at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (session_id, card, question_id, earlier["value"], after, who, now()))
+        _store_answer(conn, question_id, saved.participant.id, after, True)
+        return saved
+
+    return op
