@@ -13,15 +13,34 @@ import asyncio
 import bisect
 import collections
 import math
-import os
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import contract as api
-from figures import CpuMeter, summary_ms
-from rawhttp import HttpError, Pool, Timeout
+from figures import Cpu, summary_ms
+from rawhttp import HttpError, Pool, Response, Timeout
+
+# The scheduler sleeps at least this long: uvloop's timers have a 1 ms resolution, and a
+# shorter sleep returns at once (a busy loop that would eat the client's core).
+TICK = 0.001
+
+
+async def retrying(pool: Pool, method: str, path: str, headers: dict[str, str],
+                   body: bytes | None, deadline: float) -> tuple[Response, int]:
+    """A request sent again after each 503 (waiting Retry-After) until `deadline`, as a
+    phone does; the last response and how many refusals it took."""
+    refusals = 0
+    while True:
+        response = await pool.request(method, path, headers, body, deadline)
+        if response.status != api.REFUSED:
+            return response, refusals
+        refusals += 1
+        wait = api.retry_after(response.headers)
+        if time.perf_counter() + wait >= deadline:
+            return response, refusals
+        await asyncio.sleep(wait)
 
 
 @dataclass
@@ -36,7 +55,8 @@ class Target:
 
     async def facilitate(self, method: str, path: str, body: bytes | None = None) -> Any:
         headers = {**api.bearer(self.facilitator), **(api.JSON if body is not None else {})}
-        response = await self.pool.request(method, path, headers, body)
+        response, _ = await retrying(self.pool, method, path, headers, body,
+                                     time.perf_counter() + 30)
         if response.status >= 300:
             raise RuntimeError(f"{method} {path}: {response.status} {response.body[:300]!r}")
         return response.json()
@@ -48,17 +68,19 @@ async def join_burst(target: Target, count: int, in_flight: int,
     tokens: list[str] = []
     latencies: list[float] = []
     failures: collections.Counter[str] = collections.Counter()
+    refused = 0
     next_index = 0
     body = api.join_body(target.code)
 
     async def worker() -> None:
-        nonlocal next_index
+        nonlocal next_index, refused
         while next_index < count:
             next_index += 1
             start = time.perf_counter()
             try:
-                response = await target.pool.request("POST", api.JOIN_PATH, api.JSON, body,
-                                                     deadline=start + time_limit)
+                response, refusals = await retrying(target.pool, "POST", api.JOIN_PATH,
+                                                    api.JSON, body, start + time_limit)
+                refused += refusals
             except (Timeout, HttpError, OSError) as error:
                 failures[type(error).__name__] += 1
                 continue
@@ -73,7 +95,8 @@ async def join_burst(target: Target, count: int, in_flight: int,
     elapsed = time.perf_counter() - start
     return tokens, {"requested": count, "joined": len(tokens), "in_flight": in_flight,
                     "seconds": round(elapsed, 2), "per_s": round(len(tokens) / elapsed, 1),
-                    "latency": summary_ms(latencies), "failures": dict(failures)}
+                    "latency": summary_ms(latencies), "failures": dict(failures),
+                    "refused_503_then_retried": refused}
 
 
 class Projector:
@@ -246,7 +269,7 @@ async def answer_phase(target: Target, tokens: list[str], ledger: Ledger, questi
                 task.add_done_callback(tasks.discard)
             i += 1
         if i < count:
-            await asyncio.sleep(max(phase.t_start + i / rate - time.perf_counter(), 0))
+            await asyncio.sleep(max(phase.t_start + i / rate - time.perf_counter(), TICK))
     while tasks:
         await asyncio.gather(*list(tasks))
     return phase
@@ -285,10 +308,10 @@ async def run_answers(target: Target, tokens: list[str], question: api.Poll,
     share = min(1.0, len(tokens) / total)
     phases: list[tuple[Phase, dict[str, float]]] = []
     for rate in rates:
-        client, server = CpuMeter(os.getpid()), CpuMeter(target.pid)
+        cpu = Cpu(target.pid)
         phase = await answer_phase(target, tokens, ledger, question.question_id, rate,
                                    duration, time_limit, share)
-        phases.append((phase, {"client": client.read(), "server": server.read()}))
+        phases.append((phase, cpu.read()))
         await asyncio.sleep(gap)
     await asyncio.sleep(1.0)  # the projector's last redraws
     return [phase_report(p, projector, cpu) for p, cpu in phases], ledger
@@ -319,7 +342,8 @@ async def idempotency_probe(target: Target, token: str, question: api.Poll,
     statuses = []
     for choice, key in ((a, key1), (b, key2), (a, key1)):
         headers = {**api.bearer(token), **api.JSON, api.IDEMPOTENCY_HEADER: key}
-        response = await target.pool.request("POST", path, headers, api.answer_body(choice))
+        response, _ = await retrying(target.pool, "POST", path, headers,
+                                     api.answer_body(choice), time.perf_counter() + 30)
         statuses.append(response.status)
     after = await settled_tally(target, question.question_id)
     gained = {c: after.counts.get(c, 0) - before.counts.get(c, 0) for c in question.choices}

@@ -88,6 +88,14 @@ REFUSED = 503
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
+def retry_after(headers: dict[str, str]) -> float:
+    """Seconds to wait after a 503, from Retry-After (kept within 0.05..2 s; 0.5 if absent)."""
+    try:
+        return min(max(float(headers.get("retry-after", "0.5")), 0.05), 2.0)
+    except ValueError:
+        return 0.5
+
+
 def answer_body(choice: int) -> bytes:
     return json.dumps({"choices": [choice]}).encode()
 

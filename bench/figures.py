@@ -61,6 +61,33 @@ class CpuMeter:
         return round(100 * (cpu_seconds(self.pid) - self._cpu) / wall, 1) if wall > 0 else 0.0
 
 
+def busy_seconds() -> float:
+    """CPU time the whole machine spent busy (all cores, all processes)."""
+    with contextlib.suppress(OSError, ValueError):
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    return math.nan
+
+
+class Cpu:
+    """CPU used between creation and read(), in % of one core: the server, this client,
+    and every other process on the machine (a test suite running beside the benchmark)."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server = CpuMeter(server_pid)
+        self.client = CpuMeter(os.getpid())
+        self._wall = time.perf_counter()
+        self._busy = busy_seconds()
+
+    def read(self) -> dict[str, float]:
+        server, client = self.server.read(), self.client.read()
+        wall = time.perf_counter() - self._wall
+        machine = 100 * (busy_seconds() - self._busy) / wall if wall > 0 else 0.0
+        return {"server": server, "client": client,
+                "others": round(max(machine - server - client, 0.0), 1)}
+
+
 class RssSampler:
     """Samples a process's resident memory every `interval` seconds; keeps the maximum."""
 

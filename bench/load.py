@@ -45,11 +45,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add("--handshakes", type=int, default=500, help="phone WebSocket handshakes at once")
     add("--phone-timeout", type=float, default=60.0,
         help="a phone without its new panel this long after the step change has failed")
-    add("--no-bare", action="store_true", help="skip the bare reference app")
-    add("--loops", action="store_true",
-        help="also run Éclair without uvloop/httptools (asyncio + h11): joins and answers")
+    add("--apps", default="eclair,eclair-asyncio,bare",
+        help="what to measure, in turn: eclair (as run.py serves it: uvloop + httptools when"
+             " installed), eclair-asyncio (the same without uvloop and httptools: joins and"
+             " answers only, no phones), bare (bench/bare.py)")
     add("--no-calibration", action="store_true",
         help="skip measuring what the client alone can offer (against the bare app)")
+    add("--calibration-rate", type=float,
+        help="GET/s the client offers alone against the bare app (default: twice the"
+             " highest rate)")
     add("--app-root", type=Path, default=BENCH.parent,
         help="the Éclair tree to measure (default: the one holding bench/), e.g. a worktree")
     add("--client-loop", choices=["uvloop", "asyncio"], default="uvloop")
@@ -58,10 +62,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.short:
         args.participants, args.phones, args.duration = 200, 200, 2.0
-        args.rates, args.no_bare, args.no_calibration = "50,100", True, True
+        args.rates, args.apps, args.no_calibration = "50,100", "eclair", True
         args.phone_timeout = 20.0
     args.rate_list = [float(r) for r in args.rates.split(",") if r.strip()]
     args.phones = min(args.phones, args.participants)
+    args.app_list = [a.strip() for a in args.apps.split(",") if a.strip()]
+    unknown = set(args.app_list) - {"eclair", "eclair-asyncio", "bare"}
+    if unknown:
+        parser.error(f"unknown --apps: {', '.join(sorted(unknown))}")
     return args
 
 
@@ -73,6 +81,7 @@ import rawws  # noqa: E402
 import report  # noqa: E402
 import servers  # noqa: E402
 from answers import (  # noqa: E402
+    TICK,
     Projector,
     Target,
     idempotency_probe,
@@ -80,7 +89,7 @@ from answers import (  # noqa: E402
     run_answers,
     settled_tally,
 )
-from figures import CpuMeter, RssSampler, machine, rss_mib, summary_ms  # noqa: E402
+from figures import Cpu, RssSampler, machine, rss_mib, summary_ms  # noqa: E402
 from phones import run_phones  # noqa: E402
 from rawhttp import HttpError, Pool, Timeout  # noqa: E402
 
@@ -158,7 +167,7 @@ def summary_bytes(sizes: list[int]) -> dict[str, Any]:
 async def calibrate(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     """What the client alone can offer: GET /healthz on the bare app (no database) at the
     highest rate, open loop, with the client's own CPU share and schedule lag."""
-    rate, duration = max(args.rate_list), 3.0
+    rate, duration = args.calibration_rate or 2 * max(args.rate_list), 3.0
     print(f"\n== client calibration: {rate:.0f} GET/s against the bare app", flush=True)
     running = servers.start("bare", tmp / "calibration.db", "auto", tmp / "shim", CLIENT_PINNED)
     pool = Pool(HOST, running.server.port, args.max_conns)
@@ -180,7 +189,7 @@ async def calibrate(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             failed += 1
 
     try:
-        client, server = CpuMeter(os.getpid()), CpuMeter(running.pid)
+        cpu = Cpu(running.pid)
         count, start = round(rate * duration), time.perf_counter() + 0.02
         tasks, i = [], 0
         while i < count:
@@ -188,12 +197,12 @@ async def calibrate(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             for j in range(i, due):
                 tasks.append(asyncio.create_task(one(start + j / rate)))
             i = due
-            await asyncio.sleep(max(start + i / rate - time.perf_counter(), 0))
+            await asyncio.sleep(max(start + i / rate - time.perf_counter(), TICK))
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - start
         return {"offered_per_s": rate, "completed_per_s": round(len(done) / elapsed, 1),
                 "failed": failed, "latency": summary_ms(done), "client_lag": summary_ms(lag),
-                "cpu_percent": {"client": client.read(), "server": server.read()}}
+                "cpu_percent": cpu.read()}
     finally:
         pool.close()
         running.stop()
@@ -207,13 +216,11 @@ async def main(args: argparse.Namespace) -> int:
     }
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="eclair-bench-") as tmp:
-        targets = results["targets"]
-        targets["eclair"] = await run_target("eclair", "auto", args, Path(tmp))
-        if args.loops:
-            targets["eclair (asyncio+h11)"] = await run_target(
-                "eclair", "asyncio+h11", args, Path(tmp), with_phones=False)
-        if not args.no_bare:
-            targets["bare"] = await run_target("bare", "auto", args, Path(tmp))
+        for name in args.app_list:
+            app, variant = ("eclair", "asyncio+h11") if name == "eclair-asyncio" \
+                else (name, "auto")
+            results["targets"][name] = await run_target(app, variant, args, Path(tmp),
+                                                        with_phones=variant == "auto")
         if not args.no_calibration:
             results["calibration"] = await calibrate(args, Path(tmp))
     results["seconds"] = round(time.perf_counter() - started, 1)

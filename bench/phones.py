@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import contract as api
 import rawws
-from answers import Target
-from figures import summary_ms
+from answers import Target, retrying
+from figures import Cpu, summary_ms
 from rawhttp import HttpError, Timeout
 
 
@@ -93,8 +93,10 @@ class Phones:
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         headers = {**api.phone_cookie(self.target.code, self.tokens[index]), **api.HX_REQUEST}
         try:
-            response = await self.target.pool.request("GET", target, headers,
-                                                      deadline=self.t0 + self.timeout)
+            response, refusals = await retrying(self.target.pool, "GET", target, headers, None,
+                                                self.t0 + self.timeout)
+            if refusals:
+                self.how["(503 on the fetch, then retried)"] += refusals
         except (Timeout, HttpError, OSError) as error:
             self._fail(index, f"fetch: {type(error).__name__}")
             return
@@ -122,12 +124,13 @@ class Phones:
     async def step_change(self, time_limit: float) -> dict[str, Any]:
         self.timeout = time_limit
         await asyncio.sleep(1.0)  # catch-up messages sent on connection settle first
+        cpu = Cpu(self.target.pid)
         self.armed = True
         self.t0 = time.perf_counter()
-        response = await self.target.pool.request(
-            "POST", api.step_path(self.target.code),
+        response, _ = await retrying(
+            self.target.pool, "POST", api.step_path(self.target.code),
             {**api.bearer(self.target.facilitator), **api.JSON}, api.STEP_NEXT,
-            deadline=self.t0 + time_limit)
+            self.t0 + time_limit)
         step_ms = round(1000 * (time.perf_counter() - self.t0), 1)
         if response.status >= 300:
             raise RuntimeError(f"step change: HTTP {response.status} {response.body[:200]!r}")
@@ -150,6 +153,7 @@ class Phones:
             "visible": len(self.visible), "how": dict(self.how),
             "failed": len(self.failed), "failure_reasons": dict(reasons),
             "messages_before_t0": self.before_t0, "other_messages_after_t0": self.other,
+            "cpu_percent_step_change": cpu.read(),
         }
 
     def close_all(self) -> None:
@@ -160,6 +164,7 @@ class Phones:
 async def run_phones(target: Target, tokens: list[str], host: str, port: int,
                      handshakes: int, time_limit: float) -> dict[str, Any]:
     phones = Phones(target, tokens, host, port)
+    cpu = Cpu(target.pid)
     seconds = await phones.connect_all(handshakes, time_limit)
     report: dict[str, Any] = {
         "phones": len(tokens), "connected": len(phones.clients),
@@ -167,6 +172,7 @@ async def run_phones(target: Target, tokens: list[str], host: str, port: int,
         "connect_s": round(seconds, 2),
         "handshakes_per_s": round(len(phones.clients) / seconds, 1) if seconds else None,
         "handshake_latency": summary_ms(phones.connect_latency),
+        "cpu_percent_connecting": cpu.read(),
     }
     try:
         if phones.clients:

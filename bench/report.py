@@ -55,8 +55,7 @@ def _rows(target: dict[str, Any]) -> dict[str, tuple[str, float | None]]:
     rows["joins/s (64 in flight)"] = (_num(joins["per_s"]), joins["per_s"])
     p99 = joins["latency"]["p99_ms"]
     rows["join p99 ms"] = (_ms(p99), p99)
-    if joins["failures"]:
-        rows["join failures"] = (str(joins["failures"]), None)
+    rows["join failures"] = (str(joins["failures"] or 0), None)
     for key, label in (("idle", "RSS idle MiB"), ("after_joins", "RSS after joins MiB"),
                        ("answers_peak", "RSS max during answers MiB"),
                        ("phones_peak", "RSS max with phones MiB")):
@@ -68,20 +67,21 @@ def _rows(target: dict[str, Any]) -> dict[str, tuple[str, float | None]]:
         rows[f"{r}: acknowledged/s"] = (_num(phase["acked_per_s"]), phase["acked_per_s"])
         rows[f"{r}: ack p50/p95/p99 ms"] = (
             " / ".join(_ms(lat[k]) for k in ("p50_ms", "p95_ms", "p99_ms")), lat["p99_ms"])
-        if phase["refused_503"]:
-            rows[f"{r}: 503 refusals (p99 ms)"] = (
-                f"{phase['refused_503']:,} ({_ms(phase['latency_503']['p99_ms'])})",
-                phase["refused_503"])
-        errors = sum(phase["errors"].values()) + phase["skipped_no_free_participant"]
+        rows[f"{r}: 503 refusals (p99 ms)"] = (
+            f"{phase['refused_503']:,}" + (f" ({_ms(phase['latency_503']['p99_ms'])})"
+                                           if phase["refused_503"] else ""), None)
+        errors = sum(phase["errors"].values())
         rows[f"{r}: errors+timeouts"] = (
             _num(errors) + (f" {phase['errors']}" if phase["errors"] else ""), None)
+        rows[f"{r}: not sent (every participant busy)"] = (
+            _num(phase["skipped_no_free_participant"]), None)
         rows[f"{r}: projector lag p50/p99 ms"] = (
             f"{_ms(pl['p50_ms'])} / {_ms(pl['p99_ms'])}"
             + (f" ({pl['never_shown']} never shown)" if pl["never_shown"] else ""),
             pl["p99_ms"])
         cpu = phase["cpu_percent"]
-        rows[f"{r}: CPU % server / client"] = (f"{cpu['server']:.0f} / {cpu['client']:.0f}",
-                                               None)
+        rows[f"{r}: CPU % server/client/others"] = (
+            f"{cpu['server']:.0f} / {cpu['client']:.0f} / {cpu['others']:.0f}", None)
         rows[f"{r}: client lag p99 ms"] = (_ms(phase["client_lag"]["p99_ms"]), None)
     check = target.get("check")
     if check:
@@ -91,7 +91,9 @@ def _rows(target: dict[str, Any]) -> dict[str, tuple[str, float | None]]:
         rows["n (respondents)"] = (_num(check["n"]), None)
     probe = target.get("idempotency")
     if probe:
-        rows["idempotent retry"] = (probe["verdict"], None)
+        rows["retry with the same Idempotency-Key"] = (
+            "replayed" if probe["replay_honoured"] else "applied again (last write wins)"
+            if probe["ok"] else "WRONG", None)
     phones = target.get("phones")
     if phones:
         rows["phones connected"] = (f"{phones['connected']:,} / {phones['phones']:,}", None)
@@ -101,7 +103,12 @@ def _rows(target: dict[str, Any]) -> dict[str, tuple[str, float | None]]:
         rows["step change: panel p50/p99/max ms"] = (
             " / ".join(_ms(vis.get(k)) for k in ("p50_ms", "p99_ms", "max_ms")),
             vis.get("p99_ms"))
-        rows["step change: how"] = (str(phones.get("how", {})), None)
+        rows["step change: how"] = (", ".join(f"{k}: {v:,}" for k, v in
+                                               phones.get("how", {}).items()), None)
+        cpu = phones.get("cpu_percent_step_change")
+        if cpu:
+            rows["step change: CPU % server/client/others"] = (
+                f"{cpu['server']:.0f} / {cpu['client']:.0f} / {cpu['others']:.0f}", None)
         rows["step change: failed phones"] = (
             _num(phones.get("failed", 0)) + (f" {phones['failure_reasons']}"
                                              if phones.get("failure_reasons") else ""), None)
@@ -140,5 +147,6 @@ def table(results: dict[str, Any]) -> str:
                    f"p99 {_ms(cal['latency']['p99_ms'])} ms, client lag p99 "
                    f"{_ms(cal['client_lag']['p99_ms'])} ms, CPU client "
                    f"{cal['cpu_percent']['client']:.0f} % / server "
-                   f"{cal['cpu_percent']['server']:.0f} %, failed {cal['failed']}")
+                   f"{cal['cpu_percent']['server']:.0f} % / other processes "
+                   f"{cal['cpu_percent']['others']:.0f} %, failed {cal['failed']}")
     return "\n".join(out)

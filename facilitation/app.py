@@ -20,18 +20,22 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from facilitation import security
 from facilitation.actions import Services
 from facilitation.broadcast import Broadcaster
+from facilitation.i18n_keys import N_
 from facilitation.live import Hub
 from facilitation.memory import Memory
+from facilitation.pressure import LoopLag, Shedder
 from facilitation.routes import routes
 from facilitation.settings import Settings
 from facilitation.store import Database
 from facilitation.store import queries as q
 from facilitation.store.crowd import purge_idempotency
+from facilitation.store.database import Overloaded
 from facilitation.views import api, organiser, participant
 from facilitation.web import make_environment, path_for, render
 
 log = logging.getLogger("eclair")
 MAX_BODY = 256 * 1024
+RETRY_AFTER = 1  # seconds
 
 
 class LazySessionMiddleware:
@@ -55,6 +59,28 @@ class LazySessionMiddleware:
         await self.inner(scope, receive, send)
 
 
+def busy_response(request: Request) -> Response:
+    """The fast answer of a full server: try again in a moment, with the same key."""
+    if request.url.path.startswith("/api/"):
+        response: Response = api.error_response(request, api.ApiError(
+            503, "busy", N_("Many people are sending at the same time. Send it again in a "
+                            "moment.")))
+    else:
+        response = render(request, "pages/error.html", status_code=503, status=503)
+    response.headers["retry-after"] = str(RETRY_AFTER)
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+async def busy(scope: Scope, receive: Receive, send: Send) -> None:
+    await busy_response(Request(scope, receive))(scope, receive, send)
+
+
+async def overloaded(request: Request, exc: Exception) -> Response:
+    """The writer's queue is full: the same fast refusal as a full server."""
+    return busy_response(request)
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     if request.url.path.startswith("/api/") or request.url.path == "/healthz":
@@ -67,7 +93,7 @@ async def http_error(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        db = Database(settings.db_path, settings.max_batch)
+        db = Database(settings.db_path, settings.max_batch, settings.max_pending)
         await db.open()
         app.state.db = db
         app.state.secret_key = settings.secret_key or await q.set_meta_if_missing(
@@ -79,18 +105,23 @@ def create_app(settings: Settings) -> Starlette:
         app.state.services = Services(db, memory, app.state.broadcaster)
         # A write that does not say what it changed may have changed any séance.
         db.after_unannounced = memory.invalidate
+        lag.start()
         await db.write(purge_idempotency(
             (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).isoformat(timespec="seconds")))
         try:
             yield
         finally:
+            await lag.stop()
             await app.state.broadcaster.close()
             await db.close()
 
+    lag = LoopLag()
     app = Starlette(
         routes=routes(settings),
         middleware=[
             Middleware(security.SecurityHeadersMiddleware),
+            Middleware(Shedder, max_in_flight=settings.max_in_flight,
+                       max_lag=settings.max_lag_ms / 1000, refuse=busy, lag=lag),
             Middleware(security.BodyLimitMiddleware, limit=MAX_BODY),
             Middleware(GZipMiddleware, minimum_size=500),
             Middleware(LazySessionMiddleware),
@@ -99,6 +130,7 @@ def create_app(settings: Settings) -> Starlette:
             HTTPException: http_error,
             Exception: http_error,
             api.ApiError: api.api_error_handler,
+            Overloaded: overloaded,
             organiser.LoginRequired: organiser.login_redirect,
             participant.NotJoined: participant.not_joined,
         },

@@ -266,11 +266,12 @@ class Memory:
         try:
             while True:
                 generation = self._generation[session_id]
-                self._stale.discard(session_id)
                 self.loads += 1
                 structure = await load_structure(self.db, session_id)
                 if self._generation[session_id] == generation:
                     break  # nothing changed while reading: this is current
+            # Stale until now: a request meanwhile waits for this load, never the old one.
+            self._stale.discard(session_id)
             if structure is None:
                 self._structures.pop(session_id, None)
             else:

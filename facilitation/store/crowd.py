@@ -77,15 +77,19 @@ def insert_participant(session_id: int, token_hash: str, name: str, language: st
     return op
 
 
+_ANSWER = ("INSERT INTO answers (question_id, participant_id, value, answered_at)"
+           " SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM questions WHERE id = ?"
+           " AND state = 'open') ON CONFLICT (question_id, participant_id) ")
+ANSWER_CHANGEABLE = _ANSWER + ("DO UPDATE SET value = excluded.value,"
+                               " answered_at = excluded.answered_at")
+ANSWER_ONCE = _ANSWER + "DO NOTHING"
+
+
 def _store_answer(conn: sqlite3.Connection, question_id: int, participant_id: int,
                   value: str, allow_change: bool) -> bool:
     """One statement: store the answer if the question is open; False if it was not stored
     (question closed, or an answer that may not change was already there)."""
-    conflict = ("DO UPDATE SET value = excluded.value, answered_at = excluded.answered_at"
-                if allow_change else "DO NOTHING")
-    sql = ("INSERT INTO answers (question_id, participant_id, value, answered_at)"
-           " SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM questions WHERE id = ?"
-           " AND state = 'open') ON CONFLICT (question_id, participant_id) " + conflict)
+    sql = ANSWER_CHANGEABLE if allow_change else ANSWER_ONCE
     cursor = conn.execute(sql, (question_id, participant_id, value, now(), question_id))
     return cursor.rowcount > 0
 

@@ -32,6 +32,7 @@ class WriterStats:
     writes: int = 0
     largest_batch: int = 0
     refused: int = 0
+    reads: int = 0  # statements on the reader connection
 
 
 @dataclass
@@ -109,10 +110,12 @@ class Database:
         return self._reader
 
     async def fetchall(self, sql: str, params: tuple[Any, ...] = ()) -> list[aiosqlite.Row]:
+        self.stats.reads += 1
         async with self.reader.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
     async def fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> aiosqlite.Row | None:
+        self.stats.reads += 1
         async with self.reader.execute(sql, params) as cursor:
             return await cursor.fetchone()
 

@@ -1,3 +1,20 @@
+// The participant page's script. A server too busy answers 503 with Retry-After: the same
+// form (with its idempotency key, so it counts once) is sent again after that delay, a
+// panel fetch is made again; a few times, then the page says what the error page says.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr, elt = event.detail.elt;
+    if (xhr.status !== 503 || !elt || (+elt.getAttribute("data-tries") || 0) >= 6) return;
+    elt.setAttribute("data-tries", (+elt.getAttribute("data-tries") || 0) + 1);
+    var wait = (parseFloat(xhr.getResponseHeader("Retry-After")) || 1) * (500 + 1000 * Math.random());
+    setTimeout(function () {
+      if (elt.tagName === "FORM") htmx.trigger(elt, "submit");
+      else htmx.ajax("GET", elt.getAttribute("hx-get"), { target: "#panel", swap: "outerHTML" });
+    }, wait);
+  });
+})();
+
 // Ranking questions: with JavaScript, options become a list to reorder by dragging or with
 // "move up / move down" buttons; the numbered selects (the no-JS form) stay and follow.
 (function () {
