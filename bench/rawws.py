@@ -49,7 +49,7 @@ class WsClient(asyncio.Protocol):
                  "Connection: Upgrade", f"Sec-WebSocket-Key: {key}",
                  "Sec-WebSocket-Version: 13"]
         lines += [f"{name}: {value}" for name, value in self.headers.items()]
-        transport.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        self.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode())
 
     def data_received(self, data: bytes) -> None:
         self._buf += data

@@ -39,6 +39,7 @@ from facilitation.voting import Item, VoteError, VoteSettings, read_ballot
 
 T = TypeVar("T")
 MAX_CARD = 99_999
+ALREADY = N_("You have already answered this question.")
 
 
 @dataclass
@@ -68,6 +69,14 @@ class Services:
                 self.announce(one)
 
         return await self.db.write(op, after, refusable=refusable)
+
+    async def replay(self, scope: str, key: str | None, error: UserError) -> Any:
+        """A request refused now may be the retry of one committed before (its answer was
+        lost on the way back): give back what it gave then, else the refusal."""
+        found = await sc.done_before(self.db, scope, key) if key else None
+        if found is None:
+            raise error
+        return found.result
 
     async def change(self, session_id: int, store_call: Awaitable[T]) -> T:
         """A change made by the facilitator or the organiser through the store: the séance
@@ -111,17 +120,21 @@ async def submit_answer(s: Services, memory: SeanceMemory, participant: Particip
                         question_id: int | None, raw: RawAnswer, *,
                         key: str | None = None) -> Any:
     """A participant's answer to an open question; returns the stored value."""
-    question = open_question(memory, question_id)
-    value = validate_answer(question, raw)
-    allow_change = question.settings.allow_change
-    if not allow_change and memory.answer(question.id, participant.id) is not None:
-        raise AnswerError(N_("You have already answered this question."), 409)
+    scope = f"p{participant.id}"
+    try:
+        question = open_question(memory, question_id)
+        value = validate_answer(question, raw)
+        allow_change = question.settings.allow_change
+        if not allow_change and memory.answer(question.id, participant.id) is not None:
+            raise AnswerError(ALREADY, 409)
+    except UserError as error:
+        return await s.replay(scope, key, error)
     sid = memory.seance.id
-    await s.write(
-        sc.idempotent(f"p{participant.id}", key,
+    result = await s.write(
+        sc.idempotent(scope, key,
                       sc.save_answer(question.id, participant.id, value, allow_change)),
         lambda _: Answered(sid, question.id, participant.id, value))
-    return value
+    return result.result if isinstance(result, sc.Replayed) else value
 
 
 # Proposals -----------------------------------------------------------------------------
@@ -139,17 +152,21 @@ async def submit_proposal(s: Services, memory: SeanceMemory, raw_text: object, *
                           subgroup: int | None = None, key: str | None = None,
                           scope: str = "") -> int:
     """A proposal on the séance's current proposal step, from a phone or a helper."""
-    step_id, settings = proposal_step(memory)
-    text = clean_text(raw_text, settings.max_length)
-    if participant is not None:
-        check_limit(memory.crowd.proposals[participant.id], settings)
-        subgroup = participant.subgroup_id
-    elif subgroup is not None and subgroup not in {g for g, _ in memory.structure.subgroups}:
-        raise ProposalError(N_("Choose your table from the list."))
-    sid = memory.seance.id
     pid = None if participant is None else participant.id
+    scope = scope or f"p{pid}"
+    try:
+        step_id, settings = proposal_step(memory)
+        text = clean_text(raw_text, settings.max_length)
+        if participant is not None:
+            check_limit(memory.crowd.proposals[participant.id], settings)
+            subgroup = participant.subgroup_id
+        elif subgroup is not None and subgroup not in {g for g, _ in memory.structure.subgroups}:
+            raise ProposalError(N_("Choose your table from the list."))
+    except UserError as error:
+        return int(await s.replay(scope, key, error))
+    sid = memory.seance.id
     result = await s.write(
-        sc.idempotent(scope or f"p{pid}", key, qp.add_proposal_op(
+        sc.idempotent(scope, key, qp.add_proposal_op(
             sid, step_id, text, channel, participant_id=pid, subgroup_id=subgroup,
             settings=settings if participant is not None else None, while_current=True)),
         lambda _: Proposed(sid, pid))
@@ -173,11 +190,16 @@ async def cast_vote(s: Services, memory: SeanceMemory, participant_id: int,
                     ballot: Mapping[str, Any], *, key: str | None = None,
                     scope: str = "") -> None:
     """Votes from a phone, the API or a paper card: one item, or the whole ballot."""
-    step_id, settings, items = current_vote(memory)
-    values, replace_all = read_ballot(settings, items, ballot)
+    scope = scope or f"p{participant_id}"
+    try:
+        step_id, settings, items = current_vote(memory)
+        values, replace_all = read_ballot(settings, items, ballot)
+    except UserError as error:
+        await s.replay(scope, key, error)
+        return
     kind = "theme" if settings.target == "themes" else "proposal"
     sid = memory.seance.id
-    await s.write(sc.idempotent(scope or f"p{participant_id}", key, qv.save_votes_op(
+    await s.write(sc.idempotent(scope, key, qv.save_votes_op(
         step_id, participant_id, kind, values, replace_all=replace_all)),
         lambda _: Voted(sid))
 
@@ -197,9 +219,13 @@ async def enter_card(s: Services, memory: SeanceMemory, card: int, question_id: 
                      raw: RawAnswer, *, correction: bool, who: str,
                      key: str | None = None) -> Any:
     """A paper ballot card's answer, typed by a helper; returns the stored value."""
-    question = open_question(memory, question_id)
-    value = validate_answer(question, raw)
     sid, language = memory.seance.id, memory.seance.language
+    try:
+        question = open_question(memory, question_id)
+        value = validate_answer(question, raw)
+    except UserError as error:
+        await s.replay(f"card{sid}:{card}", key, error)
+        return memory.answer(question_id or 0, memory.crowd.by_card.get(card, 0))
 
     def announced(saved: sc.CardSaved) -> list[Event]:
         joined: list[Event] = [Joined(sid, saved.participant, None, card)] if saved.created \
@@ -214,10 +240,14 @@ async def enter_card(s: Services, memory: SeanceMemory, card: int, question_id: 
 async def enter_card_vote(s: Services, memory: SeanceMemory, card: int,
                           ballot: Mapping[str, Any], *, key: str | None = None) -> None:
     """A paper vote card: the card's participant is created on its first entry."""
-    step_id, settings, items = current_vote(memory)
-    values, replace_all = read_ballot(settings, items, ballot)
-    kind = "theme" if settings.target == "themes" else "proposal"
     sid, language = memory.seance.id, memory.seance.language
+    try:
+        step_id, settings, items = current_vote(memory)
+        values, replace_all = read_ballot(settings, items, ballot)
+    except UserError as error:
+        await s.replay(f"card{sid}:{card}", key, error)
+        return
+    kind = "theme" if settings.target == "themes" else "proposal"
 
     def op(conn: Any) -> sc.CardSaved:
         saved = sc.card_participant(conn, sid, card, language)
@@ -280,7 +310,7 @@ async def answer_by_sms(s: Services, memory: SeanceMemory, number_hash: str,
             sc.insert_participant(sid, number_hash, "", memory.seance.language, "sms"),
             lambda p: Joined(sid, p, number_hash))
     if memory.answer(question.id, person.id) is not None:
-        raise AnswerError(N_("You have already answered this question."), 409)
+        raise AnswerError(ALREADY, 409)
     sid = memory.seance.id
     await s.write(sc.save_answer(question.id, person.id, value, False),
                   lambda _: Answered(sid, question.id, person.id, value))

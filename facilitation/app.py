@@ -23,7 +23,7 @@ from facilitation.broadcast import Broadcaster
 from facilitation.i18n_keys import N_
 from facilitation.live import Hub
 from facilitation.memory import Memory
-from facilitation.pressure import LoopLag, Shedder
+from facilitation.pressure import Shedder
 from facilitation.routes import routes
 from facilitation.settings import Settings
 from facilitation.store import Database
@@ -105,23 +105,19 @@ def create_app(settings: Settings) -> Starlette:
         app.state.services = Services(db, memory, app.state.broadcaster)
         # A write that does not say what it changed may have changed any séance.
         db.after_unannounced = memory.invalidate
-        lag.start()
         await db.write(purge_idempotency(
             (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).isoformat(timespec="seconds")))
         try:
             yield
         finally:
-            await lag.stop()
             await app.state.broadcaster.close()
             await db.close()
 
-    lag = LoopLag()
     app = Starlette(
         routes=routes(settings),
         middleware=[
             Middleware(security.SecurityHeadersMiddleware),
-            Middleware(Shedder, max_in_flight=settings.max_in_flight,
-                       max_lag=settings.max_lag_ms / 1000, refuse=busy, lag=lag),
+            Middleware(Shedder, max_in_flight=settings.max_in_flight, refuse=busy),
             Middleware(security.BodyLimitMiddleware, limit=MAX_BODY),
             Middleware(GZipMiddleware, minimum_size=500),
             Middleware(LazySessionMiddleware),

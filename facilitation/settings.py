@@ -34,7 +34,6 @@ class Settings:
     max_batch: int = 256
     # Back-pressure: past these, what people send gets a fast 503 with Retry-After.
     max_in_flight: int = 128  # HTTP requests in progress
-    max_lag_ms: float = 150.0  # how late the event loop may run
     max_pending: int = 2048  # writes waiting for the writer
     # Pending messages per WebSocket before the oldest are dropped.
     send_queue: int = 8
@@ -70,7 +69,6 @@ class Settings:
             "sms_secret": os.environ.get("ECLAIR_SMS_SECRET", ""),
             "sms_number": os.environ.get("ECLAIR_SMS_NUMBER", ""),
             "max_in_flight": int(os.environ.get("ECLAIR_MAX_IN_FLIGHT", cls.max_in_flight)),
-            "max_lag_ms": float(os.environ.get("ECLAIR_MAX_LAG_MS", cls.max_lag_ms)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -727,7 +727,7 @@ async def helper_csrf(http: httpx.AsyncClient, token: str) -> str:
 async def discover(server: Server, db: Path, http: httpx.AsyncClient) -> Ids:
     code, fac = server.code, server.token("facilitator")
     export = (await call(http, "GET", f"/f/{fac}/report/json")).json()
-    positions = {}
+    positions: dict[str, int] = {}
     for step in export["steps"]:
         positions.setdefault(step["kind"], step["position"])
     moved = await call(http, "POST", f"/api/sessions/{code}/step",
@@ -780,7 +780,7 @@ def server_errors(world: World, cycle: int, server: Server) -> None:
 # The test --------------------------------------------------------------------------------------
 
 
-def test_acknowledged_writes_survive_repeated_sigkill(tmp_path):
+def test_acknowledged_writes_survive_repeated_sigkill(tmp_path: Path) -> None:
     seed = int(os.environ.get("ECLAIR_CRASH_SEED") or random.SystemRandom().randrange(10**6))
     print(f"crash test seed: {seed} (ECLAIR_CRASH_SEED={seed} to replay)")
     db = tmp_path / "crash.db"

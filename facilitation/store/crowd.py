@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from facilitation.i18n_keys import N_
 from facilitation.polls import AnswerError
 from facilitation.seances import Participant
+from facilitation.store.database import Database
 from facilitation.store.queries import now
 
 T = TypeVar("T")
@@ -53,6 +54,13 @@ def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
     return value
+
+
+async def done_before(db: Database, scope: str, key: str) -> Replayed | None:
+    """What a request with this key gave when it was committed, if it was."""
+    row = await db.fetchone("SELECT result FROM idempotency WHERE scope = ? AND key = ?",
+                            (scope, key))
+    return None if row is None else Replayed(json.loads(row[0]))
 
 
 def purge_idempotency(older_than: str) -> Op[int]:
@@ -95,12 +103,12 @@ def _store_answer(conn: sqlite3.Connection, question_id: int, participant_id: in
 
 
 def save_answer(question_id: int, participant_id: int, value: Any,
-                allow_change: bool) -> Op[None]:
+                allow_change: bool) -> Op[Any]:
     stored = json.dumps(value, ensure_ascii=False)
 
-    def op(conn: sqlite3.Connection) -> None:
+    def op(conn: sqlite3.Connection) -> Any:
         if _store_answer(conn, question_id, participant_id, stored, allow_change):
-            return
+            return value
         state = conn.execute("SELECT state FROM questions WHERE id = ?",
                              (question_id,)).fetchone()
         if state is None or state[0] != "open":

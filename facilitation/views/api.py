@@ -244,7 +244,8 @@ async def submit_answer(request: Request) -> Response:
         value = await actions.submit_answer(services(request), memory, participant,
                                             question.id, raw_from_json(body), key=key)
     except AnswerError as error:
-        code = "question_closed" if error.status == 409 else "invalid_answer"
+        code = ("already_answered" if error.message == actions.ALREADY else
+                "question_closed" if error.status == 409 else "invalid_answer")
         raise ApiError(error.status, code, error.message, **error.params) from None
     return JSONResponse({"question_id": question.id, "answer": value}, 201)
 
