@@ -1,0 +1,87 @@
+"""A server too busy answers 503: a phone with JavaScript sends the same answer again by
+itself and it counts once; a phone without JavaScript is told plainly to send it again."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.browser.conftest import PHONE
+from tests.browser.test_accessibility import check
+from tests.browser.test_seance import facilitator_open_first_question
+
+
+def _results(server) -> dict:
+    fac = {"authorization": f"Bearer {server.token('facilitator')}"}
+    state = httpx.get(f"{server.base}/api/sessions/{server.code}/state", headers=fac).json()
+    question = state["questions"][0]["id"]
+    return httpx.get(f"{server.base}/api/sessions/{server.code}/questions/{question}/results",
+                     headers=fac).json()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_busy_server_loses_no_answer(browser, server, javascript):
+    fac_ctx = browser.new_context(locale="fr-FR")
+    facilitator_open_first_question(fac_ctx.new_page(), server)
+    phone_ctx = browser.new_context(java_script_enabled=javascript, **PHONE)
+    phone = phone_ctx.new_page()
+    phone.set_default_timeout(10_000)
+    phone.goto(server.urls["join"])
+    phone.get_by_role("button", name="Participer").click()
+    sent: list[str] = []
+
+    def busy_once(route) -> None:
+        # The first answer meets a full server (what the app answers then, minus the
+        # load); the same form sent again goes through.
+        sent.append(route.request.post_data or "")
+        if len(sent) == 1:
+            route.fulfill(status=503, headers={"retry-after": "1", "content-type":
+                                               "text/html; charset=utf-8"},
+                          body=busy_page(server.code))
+        else:
+            route.continue_()
+
+    phone.route("**/s/*/answer", busy_once)
+    phone.get_by_label("En bus ou en tram").check()
+    phone.get_by_role("button", name="Envoyer ma réponse").click()
+    if javascript:
+        phone.get_by_text("Merci, votre réponse est enregistrée.").wait_for(timeout=8000)
+        assert len(sent) == 2
+        key = [p for p in sent[0].split("&") if p.startswith("idem=")]
+        assert key and key[0] in sent[1], "the retry must carry the same idempotency key"
+    else:
+        text = phone.locator("main").inner_text()
+        assert "Beaucoup de personnes envoient en même temps" in text
+        assert "pas encore enregistré" in text
+        phone.go_back()  # what the page says to do: the form and its key are still there
+        phone.get_by_label("En bus ou en tram").check()
+        phone.get_by_role("button", name="Envoyer ma réponse").click()
+        phone.get_by_text("Merci, votre réponse est enregistrée.").wait_for(timeout=5000)
+    assert _results(server)["n"] == 1
+
+
+def busy_page(code: str) -> str:
+    """The app's own 503 page, as a full server renders it."""
+    from starlette.requests import Request
+
+    from facilitation.app import busy_response, create_app
+    from facilitation.settings import Settings
+
+    app = create_app(Settings())
+    scope = {"type": "http", "method": "POST", "path": f"/s/{code}/answer",
+             "headers": [(b"accept-language", b"fr-FR")], "query_string": b"",
+             "app": app, "router": app.router}
+    return bytes(busy_response(Request(scope)).body).decode()
+
+
+def test_the_busy_page_is_accessible(browser, server):
+    """axe-core needs JavaScript: the page a phone without it sees is checked here."""
+    ctx = browser.new_context(**PHONE)
+    page = ctx.new_page()
+    page.route("**/busy", lambda route: route.fulfill(
+        status=503, headers={"content-type": "text/html; charset=utf-8"},
+        body=busy_page(server.code)))
+    page.goto(f"{server.base}/busy")
+    assert "Beaucoup de personnes envoient en même temps" in page.locator("h1").inner_text()
+    check(page, "busy page")
+    ctx.close()
