@@ -36,9 +36,9 @@ check: install
 	$(BIN)/mypy
 
 test: install browser-deps check
-	ECLAIR_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -p no:cacheprovider
 	# The load benchmark's short mode: every acknowledged answer counted exactly once.
 	$(BIN)/python bench/load.py --short
+	ECLAIR_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -p no:cacheprovider
 
 catalogues-update: install
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ -k gettext -k ngettext:1,2 --no-location --sort-output --ignore-dirs=".* _* .venv tests bench" -o facilitation/locales/messages.pot .

@@ -229,7 +229,8 @@ def test_organiser_adds_a_matrix_a_scale_and_a_text_question(organiser):
 def test_card_corrections_are_audited_and_simultaneous_entries_do_not_clash(seance, client):
     import asyncio
 
-    from facilitation.polls import AnswerError
+    from facilitation import actions
+    from facilitation.polls import AnswerError, RawAnswer
     from facilitation.store import cards
 
     seance.open(0)
@@ -247,16 +248,17 @@ def test_card_corrections_are_audited_and_simultaneous_entries_do_not_clash(sean
         5, f"[{q0['choices'][0]}]", f"[{q0['choices'][2]}]")
     assert audit["who"].startswith("helper:") and audit["at"]
     # Two helpers type card 8 at the same moment: one is stored, the other is told.
-    db = client.app.state.db
+    services = client.app.state.services
 
     async def both():
+        memory = await services.memory.get(seance.id)
         return await asyncio.gather(*[
-            cards.save_card(db, seance.id, 8, "paper-8-test", "fr-FR", q0["id"], [c],
-                            correction=False, who="helper:x")
+            actions.enter_card(services, memory, 8, q0["id"], RawAnswer(choices=[c]),
+                               correction=False, who="helper:x")
             for c in q0["choices"][:2]], return_exceptions=True)
 
     outcomes = client.portal.call(both)
-    assert sum(o is None for o in outcomes) == 1
+    assert sum(o == [c] for o, c in zip(outcomes, q0["choices"][:2], strict=True)) == 1
     assert sum(isinstance(o, AnswerError) and o.status == 409 for o in outcomes) == 1
     assert seance.answers() == 2
 

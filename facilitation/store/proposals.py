@@ -30,10 +30,6 @@ async def list_subgroups(db: Database, session_id: int) -> list[tuple[int, str]]
     return [(int(r["id"]), str(r["name"])) for r in rows]
 
 
-async def participant_subgroup(db: Database, participant_id: int) -> int | None:
-    row = await db.fetchone("SELECT subgroup_id FROM participants WHERE id = ?",
-                            (participant_id,))
-    return None if row is None or row["subgroup_id"] is None else int(row["subgroup_id"])
 
 
 def _proposal(row: aiosqlite.Row) -> Proposal:

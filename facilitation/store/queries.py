@@ -421,13 +421,6 @@ async def add_participant(db: Database, session_id: int, token_hash: str, name: 
     return await db.write(op)
 
 
-async def set_participant_language(db: Database, participant_id: int, language: str) -> None:
-    def op(conn: sqlite3.Connection) -> None:
-        conn.execute(
-            "UPDATE participants SET language = ? WHERE id = ?", (language, participant_id)
-        )
-
-    await db.write(op)
 
 
 def participant_of(row: aiosqlite.Row) -> Participant:
@@ -436,9 +429,6 @@ def participant_of(row: aiosqlite.Row) -> Participant:
                        row["channel"], None if group is None else int(group))
 
 
-async def get_participant(db: Database, token_hash: str) -> Participant | None:
-    row = await db.fetchone("SELECT * FROM participants WHERE token_hash = ?", (token_hash,))
-    return None if row is None else participant_of(row)
 
 
 async def list_participants(db: Database, session_id: int, limit: int = 500) -> list[Participant]:
@@ -469,13 +459,6 @@ async def answer_channels(db: Database, question_id: int) -> dict[str, int]:
     return in_channel_order({str(r["channel"]): int(r["n"]) for r in rows})
 
 
-async def get_answer(db: Database, question_id: int, participant_id: int) -> Any | None:
-    """The participant's stored answer (its JSON value), or None."""
-    row = await db.fetchone(
-        "SELECT value FROM answers WHERE question_id = ? AND participant_id = ?",
-        (question_id, participant_id),
-    )
-    return None if row is None else json.loads(row["value"])
 
 
 async def save_answer(db: Database, question_id: int, participant_id: int, value: Any) -> None:
@@ -534,12 +517,3 @@ async def update_settings(db: Database, session_id: int, question_id: int,
 
     await db.write(op)
 
-
-async def counts_answers(db: Database, session_id: int) -> dict[str, Any]:
-    """Return totals used by the benchmark and health checks."""
-    row = await db.fetchone(
-        "SELECT (SELECT count(*) FROM participants WHERE session_id = ?) AS participants,"
-        " (SELECT count(*) FROM answers a JOIN questions q ON q.id = a.question_id"
-        "  WHERE q.session_id = ?) AS answers", (session_id, session_id),
-    )
-    return dict(row) if row else {}
