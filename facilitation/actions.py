@@ -158,7 +158,7 @@ async def submit_proposal(s: Services, memory: SeanceMemory, raw_text: object, *
         step_id, settings = proposal_step(memory)
         text = clean_text(raw_text, settings.max_length)
         if participant is not None:
-            check_limit(memory.crowd.proposals[participant.id], settings)
+            check_limit(memory.crowd.proposals[step_id, participant.id], settings)
             subgroup = participant.subgroup_id
         elif subgroup is not None and subgroup not in {g for g, _ in memory.structure.subgroups}:
             raise ProposalError(N_("Choose your table from the list."))
@@ -169,7 +169,7 @@ async def submit_proposal(s: Services, memory: SeanceMemory, raw_text: object, *
         sc.idempotent(scope, key, qp.add_proposal_op(
             sid, step_id, text, channel, participant_id=pid, subgroup_id=subgroup,
             settings=settings if participant is not None else None, while_current=True)),
-        lambda _: Proposed(sid, pid))
+        lambda _: Proposed(sid, step_id, pid))
     return int(result.result if isinstance(result, sc.Replayed) else result)
 
 

@@ -47,6 +47,7 @@ class Answered:
 @dataclass(frozen=True)
 class Proposed:
     session_id: int
+    step_id: int
     participant_id: int | None
 
 
@@ -92,7 +93,8 @@ class Crowd:
     by_token: dict[str, int] = field(default_factory=dict)
     by_card: dict[int, int] = field(default_factory=dict)
     answers: dict[int, dict[int, Any]] = field(default_factory=dict)  # question -> who -> value
-    proposals: Counter[int] = field(default_factory=Counter)  # proposals sent, by participant
+    # Proposals sent, by (step, participant): a limit holds per proposal step.
+    proposals: Counter[tuple[int, int]] = field(default_factory=Counter)
     channels: Counter[str] = field(default_factory=Counter)
 
     def apply(self, event: Event) -> None:
@@ -108,7 +110,7 @@ class Crowd:
         elif isinstance(event, Answered):
             self.answers.setdefault(event.question_id, {})[event.participant_id] = event.value
         elif isinstance(event, Proposed) and event.participant_id is not None:
-            self.proposals[event.participant_id] += 1
+            self.proposals[event.step_id, event.participant_id] += 1
 
 
 @dataclass
@@ -198,9 +200,9 @@ async def load_crowd(db: Database, session_id: int) -> Crowd:
             " JOIN questions q ON q.id = a.question_id WHERE q.session_id = ?", (session_id,)):
         crowd.answers.setdefault(int(row[0]), {})[int(row[1])] = json.loads(row[2])
     for row in await db.fetchall(
-            "SELECT participant_id, count(*) FROM proposals WHERE session_id = ?"
-            " AND participant_id IS NOT NULL GROUP BY participant_id", (session_id,)):
-        crowd.proposals[int(row[0])] = int(row[1])
+            "SELECT step_id, participant_id, count(*) FROM proposals WHERE session_id = ?"
+            " AND participant_id IS NOT NULL GROUP BY step_id, participant_id", (session_id,)):
+        crowd.proposals[int(row[0]), int(row[1])] = int(row[2])
     return crowd
 
 

@@ -78,7 +78,7 @@ async def panel_for(db: Database, memory: SeanceMemory, participant_id: int,
     step = state.step
     if step is not None and step.kind == "proposals":
         own = (await qp.own_proposals(db, memory.seance.id, participant_id)
-               if memory.crowd.proposals[participant_id] else [])
+               if memory.crowd.proposals[step.id, participant_id] else [])
         return Panel("propose", proposals=tuple(own),
                      settings=StepSettings.from_json(step.settings))
     if step is not None and step.kind == "vote":
@@ -117,7 +117,7 @@ def is_personal(memory: SeanceMemory, participant_id: int) -> bool:
                    for q in state.open_questions)
     step = state.step
     if step is not None and step.kind == "proposals":
-        return memory.crowd.proposals[participant_id] > 0
+        return memory.crowd.proposals[step.id, participant_id] > 0
     return step is not None and step.kind == "vote"
 
 
