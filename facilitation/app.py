@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import datetime as dt
 import logging
 import secrets
@@ -36,6 +37,7 @@ from facilitation.web import make_environment, path_for, render
 log = logging.getLogger("eclair")
 MAX_BODY = 256 * 1024
 RETRY_AFTER = 1  # seconds
+BACK = re.compile(r"^(/[sjh]/[\w-]{1,64})(/|$)")
 
 
 class LazySessionMiddleware:
@@ -61,12 +63,18 @@ class LazySessionMiddleware:
 
 def busy_response(request: Request) -> Response:
     """The fast answer of a full server: try again in a moment, with the same key."""
-    if request.url.path.startswith("/api/"):
+    path = request.url.path
+    if path.startswith("/api/"):
         response: Response = api.error_response(request, api.ApiError(
             503, "busy", N_("Many people are sending at the same time. Send it again in a "
                             "moment.")))
+    elif request.headers.get("hx-request") == "true":
+        response = render(request, "partials/busy.html", status_code=503)
     else:
-        response = render(request, "pages/error.html", status_code=503, status=503)
+        # Back to the page the form was on (the browser's Back keeps what was typed).
+        page = BACK.match(path)
+        response = render(request, "pages/error.html", status_code=503, status=503,
+                          back=page.group(1) if page else None)
     response.headers["retry-after"] = str(RETRY_AFTER)
     response.headers["cache-control"] = "no-store"
     return response

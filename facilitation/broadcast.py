@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -60,6 +61,11 @@ class Broadcaster:
         self._pushing: dict[int, asyncio.Task[None]] = {}
         self._push_again: set[int] = set()
         self._last_push: dict[int, tuple[str, ...]] = {}
+        # What phones have been shown, per séance: a page carries it, a reconnecting phone
+        # whose page is older is told to catch up. It never repeats (a step count would:
+        # forward two steps and back again while a phone was away).
+        self._boot = secrets.token_hex(3)
+        self._shown: Counter[int] = Counter()
         self.hub = hub
         self.env = env
         self.settings = settings
@@ -113,8 +119,13 @@ class Broadcaster:
         """Results or presence moved: redraw screens and facilitators, coalesced."""
         self.coalescer.request(session_id)
 
+    def phone_version(self, session_id: int) -> str:
+        """What a phone's page was made from: compared when its WebSocket (re)connects."""
+        return f"{self._boot}-{self._shown[session_id]}"
+
     def state_changed(self, session_id: int) -> None:
         """Step or question state moved: phones get their new panel, screens redraw."""
+        self._shown[session_id] += 1
         self.coalescer.request(session_id)
         if session_id in self._pushing:
             self._push_again.add(session_id)  # the push running now may have read too early

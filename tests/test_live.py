@@ -228,3 +228,26 @@ def test_the_facilitators_headcount_reaches_the_projector_at_once(server):
     assert "nombre entier" in refused  # a bad count changes nothing and says why
     assert "1 personne présente" in cleared and "18 personnes" not in cleared
     assert re.search(r'id="headcount"[^>]*value=""', facilitator)
+
+
+def test_a_phone_away_while_the_room_went_and_came_back_still_catches_up(server):
+    """The page's version never repeats: forward two steps and back again while a phone
+    was away is still news to it (its panel may hold the step in between)."""
+    async def go():
+        fac = {"authorization": f"Bearer {server.token('facilitator')}"}
+        async with httpx.AsyncClient(base_url=server.base, timeout=10) as http:
+            token = (await http.post("/api/sessions/join", json={"code": server.code})).json()[
+                "token"]
+            cookie = f"eclair_p_{server.code}={token}"
+            page = await http.get(f"/s/{server.code}", headers={"cookie": cookie})
+            version = re.search(r"ws\?v=([^\"]+)", page.text).group(1)
+            for move in ("next", "next", "previous", "previous"):
+                r = await http.post(f"/api/sessions/{server.code}/step", json={"move": move},
+                                    headers=fac)
+                assert r.status_code == 200
+            ws_url = server.base.replace("http", "ws") + f"/s/{server.code}/ws?v={version}"
+            async with websockets.connect(ws_url, additional_headers={"cookie": cookie}) as ws:
+                return await asyncio.wait_for(ws.recv(), timeout=2)
+
+    message = asyncio.run(go())
+    assert 'id="sync"' in message

@@ -135,7 +135,7 @@ async def respond(request: Request, memory: SeanceMemory, participant: Participa
     template = "partials/participant_panel.html" if is_htmx(request) else "pages/participant.html"
     return render(request, template, status_code=status_code, seance=memory.seance,
                   state=state, panel=panel, participant=participant,
-                  version=panels.version(state), **context)
+                  version=broadcaster(request).phone_version(memory.seance.id), **context)
 
 
 def _saved(request: Request, seance: Seance) -> Response:
@@ -236,7 +236,7 @@ async def ws(websocket: WebSocket) -> None:
     b = broadcaster(websocket)
     seance = memory.seance
     # Catch up at once if the page is older than the séance's state (after a reconnect).
-    first = [] if websocket.query_params.get("v") == panels.version(memory.state()) else [
+    first = [] if websocket.query_params.get("v") == b.phone_version(seance.id) else [
         b.sync_fragment(seance)]
     language = language_of(websocket)
     csrf = websocket.cookies.get(security.CSRF_COOKIE, "")

@@ -1,15 +1,32 @@
 // The participant page's script. A server too busy answers 503 with Retry-After: the same
-// form (with its idempotency key, so it counts once) is sent again after that delay, a
-// panel fetch is made again; a few times, then the page says what the error page says.
+// form (with its idempotency key, so it counts once) is sent again after that delay, saying
+// so above the form; after five tries it asks the person to press again. A panel fetch is
+// made again the same way.
 (function () {
   "use strict";
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr, elt = event.detail.elt;
-    if (xhr.status !== 503 || !elt || (+elt.getAttribute("data-tries") || 0) >= 6) return;
-    elt.setAttribute("data-tries", (+elt.getAttribute("data-tries") || 0) + 1);
+    if (xhr.status !== 503 || !elt) return;
+    var tries = (+elt.getAttribute("data-tries") || 0) + 1, form = elt.tagName === "FORM";
+    elt.setAttribute("data-tries", tries);
+    if (form) {
+      var old = elt.querySelector(".busy");
+      if (old) old.remove();
+      elt.insertAdjacentHTML("afterbegin", xhr.responseText);
+    }
+    var note = form && elt.querySelector(".busy");
+    if (tries > 5) {
+      if (note) {
+        note.setAttribute("role", "alert");
+        note.querySelector(".busy-again").hidden = true;
+        note.querySelector(".busy-stop").hidden = false;
+      }
+      elt.removeAttribute("data-tries");
+      return;
+    }
     var wait = (parseFloat(xhr.getResponseHeader("Retry-After")) || 1) * (500 + 1000 * Math.random());
     setTimeout(function () {
-      if (elt.tagName === "FORM") htmx.trigger(elt, "submit");
+      if (form) htmx.trigger(elt, "submit");
       else htmx.ajax("GET", elt.getAttribute("hx-get"), { target: "#panel", swap: "outerHTML" });
     }, wait);
   });

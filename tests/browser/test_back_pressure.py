@@ -37,7 +37,7 @@ def test_a_busy_server_loses_no_answer(browser, server, javascript):
         if len(sent) == 1:
             route.fulfill(status=503, headers={"retry-after": "1", "content-type":
                                                "text/html; charset=utf-8"},
-                          body=busy_page(server.code))
+                          body=busy_page(server.code, htmx=javascript))
         else:
             route.continue_()
 
@@ -60,8 +60,8 @@ def test_a_busy_server_loses_no_answer(browser, server, javascript):
     assert _results(server)["n"] == 1
 
 
-def busy_page(code: str) -> str:
-    """The app's own 503 page, as a full server renders it."""
+def busy_page(code: str, htmx: bool = False) -> str:
+    """The app's own 503 answer, as a full server gives it (a fragment to htmx)."""
     from starlette.requests import Request
 
     from facilitation.app import busy_response, create_app
@@ -69,7 +69,8 @@ def busy_page(code: str) -> str:
 
     app = create_app(Settings())
     scope = {"type": "http", "method": "POST", "path": f"/s/{code}/answer",
-             "headers": [(b"accept-language", b"fr-FR")], "query_string": b"",
+             "headers": [(b"accept-language", b"fr-FR")]
+             + ([(b"hx-request", b"true")] if htmx else []), "query_string": b"",
              "app": app, "router": app.router}
     return bytes(busy_response(Request(scope)).body).decode()
 
@@ -83,5 +84,34 @@ def test_the_busy_page_is_accessible(browser, server):
         body=busy_page(server.code)))
     page.goto(f"{server.base}/busy")
     assert "Beaucoup de personnes envoient en même temps" in page.locator("h1").inner_text()
+    # Back to the séance's page, not to the home page (where the code is typed).
+    assert page.get_by_role("link", name="Retour à la page").get_attribute("href") == \
+        f"/s/{server.code}"
     check(page, "busy page")
     ctx.close()
+
+
+def test_a_phone_that_keeps_meeting_a_full_server_is_told(browser, server):
+    """Five retries, then the phone says plainly that nothing was recorded yet."""
+    fac_ctx = browser.new_context(locale="fr-FR")
+    facilitator_open_first_question(fac_ctx.new_page(), server)
+    phone = browser.new_context(**PHONE).new_page()
+    phone.goto(server.urls["join"])
+    phone.get_by_role("button", name="Participer").click()
+    sent: list[str] = []
+
+    def always_busy(route) -> None:
+        sent.append(route.request.post_data or "")
+        route.fulfill(status=503, headers={"retry-after": "1", "content-type":
+                                           "text/html; charset=utf-8"},
+                      body=busy_page(server.code, htmx=True))
+
+    phone.route("**/s/*/answer", always_busy)
+    phone.get_by_label("En bus ou en tram").check()
+    phone.get_by_role("button", name="Envoyer ma réponse").click()
+    phone.get_by_role("status").filter(has_text="Nouvel envoi").wait_for(timeout=3000)
+    phone.get_by_role("alert").filter(has_text="Appuyez de nouveau").wait_for(timeout=15000)
+    assert len(sent) == 6 and len(set(sent)) == 1  # the same form, the same key
+    assert phone.get_by_label("En bus ou en tram").is_checked()  # the answer is still there
+    assert _results(server)["n"] == 0
+    check(phone, "busy note on a phone")
