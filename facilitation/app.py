@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import re
 import datetime as dt
 import logging
+import re
 import secrets
 from collections.abc import AsyncIterator
 
