@@ -42,6 +42,8 @@ def test_a_busy_server_loses_no_answer(browser, server, javascript):
             route.continue_()
 
     phone.route("**/s/*/answer", busy_once)
+    if javascript:
+        phone.wait_for_load_state("load")
     phone.get_by_label("En bus ou en tram").check()
     phone.get_by_role("button", name="Envoyer ma réponse").click()
     if javascript:
@@ -107,9 +109,10 @@ def test_a_phone_that_keeps_meeting_a_full_server_is_told(browser, server):
                       body=busy_page(server.code, htmx=True))
 
     phone.route("**/s/*/answer", always_busy)
+    phone.wait_for_load_state("load")  # htmx has taken the form over (deferred scripts ran)
     phone.get_by_label("En bus ou en tram").check()
     phone.get_by_role("button", name="Envoyer ma réponse").click()
-    phone.get_by_role("status").filter(has_text="Nouvel envoi").wait_for(timeout=3000)
+    phone.get_by_role("status").filter(has_text="Nouvel envoi").wait_for(timeout=10000)
     phone.get_by_role("alert").filter(has_text="Appuyez de nouveau").wait_for(timeout=15000)
     assert len(sent) == 6 and len(set(sent)) == 1  # the same form, the same key
     assert phone.get_by_label("En bus ou en tram").is_checked()  # the answer is still there
