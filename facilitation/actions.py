@@ -40,6 +40,13 @@ from facilitation.voting import Item, VoteError, VoteSettings, read_ballot
 T = TypeVar("T")
 MAX_CARD = 99_999
 ALREADY = N_("You have already answered this question.")
+CLOSED_SEANCE = N_("This séance is closed: nothing can be changed any more.")
+
+
+def still_open(memory: SeanceMemory) -> None:
+    """A closed séance is read-only: its report is final."""
+    if memory.structure.closed:
+        raise UserError(CLOSED_SEANCE, 409)
 
 
 @dataclass
@@ -122,6 +129,7 @@ async def submit_answer(s: Services, memory: SeanceMemory, participant: Particip
     """A participant's answer to an open question; returns the stored value."""
     scope = f"p{participant.id}"
     try:
+        still_open(memory)
         question = open_question(memory, question_id)
         value = validate_answer(question, raw)
         allow_change = question.settings.allow_change
@@ -155,6 +163,7 @@ async def submit_proposal(s: Services, memory: SeanceMemory, raw_text: object, *
     pid = None if participant is None else participant.id
     scope = scope or f"p{pid}"
     try:
+        still_open(memory)
         step_id, settings = proposal_step(memory)
         text = clean_text(raw_text, settings.max_length)
         if participant is not None:
@@ -192,6 +201,7 @@ async def cast_vote(s: Services, memory: SeanceMemory, participant_id: int,
     """Votes from a phone, the API or a paper card: one item, or the whole ballot."""
     scope = scope or f"p{participant_id}"
     try:
+        still_open(memory)
         step_id, settings, items = current_vote(memory)
         values, replace_all = read_ballot(settings, items, ballot)
     except UserError as error:
@@ -221,6 +231,7 @@ async def enter_card(s: Services, memory: SeanceMemory, card: int, question_id: 
     """A paper ballot card's answer, typed by a helper; returns the stored value."""
     sid, language = memory.seance.id, memory.seance.language
     try:
+        still_open(memory)
         question = open_question(memory, question_id)
         value = validate_answer(question, raw)
     except UserError as error:
@@ -242,6 +253,7 @@ async def enter_card_vote(s: Services, memory: SeanceMemory, card: int,
     """A paper vote card: the card's participant is created on its first entry."""
     sid, language = memory.seance.id, memory.seance.language
     try:
+        still_open(memory)
         step_id, settings, items = current_vote(memory)
         values, replace_all = read_ballot(settings, items, ballot)
     except UserError as error:
@@ -272,6 +284,7 @@ def step_target(current: int, move: str) -> int:
 
 async def go_to_step(s: Services, memory: SeanceMemory, position: int) -> int:
     """Move the séance to a step (kept within the déroulé); every screen and phone follows."""
+    still_open(memory)
     sid = memory.seance.id
     return await s.change(sid, q.go_to_step(s.db, sid, position))
 
@@ -279,6 +292,7 @@ async def go_to_step(s: Services, memory: SeanceMemory, position: int) -> int:
 async def set_question_state(s: Services, memory: SeanceMemory, question_id: int,
                              state: str) -> None:
     """Open or close a question; opening also moves to its step. LookupError if unknown."""
+    still_open(memory)
     sid = memory.seance.id
     await s.change(sid, q.set_question_state(s.db, sid, question_id, state))
 
@@ -302,6 +316,7 @@ async def answer_by_sms(s: Services, memory: SeanceMemory, number_hash: str,
                         question: Question, raw: RawAnswer) -> Any:
     """An answer sent by SMS: one per phone number and question; the number is known only
     by its keyed hash."""
+    still_open(memory)
     value = validate_answer(question, raw)
     person = memory.participant(number_hash)
     if person is None:

@@ -161,6 +161,7 @@ class Broadcaster:
                 variants[language] = render_string(
                     self.env, "partials/participant_panel.html", i18n.Translator(language),
                     seance=state.seance, state=state, panel=shared, csrf=panels.CSRF_SLOT,
+                    closed=memory.structure.closed,
                     idem=panels.KEY_SLOT, url_for=self.url_for)
         fingerprint = (panels.version(state), *variants.values())
         if variants and self._last_push.get(session_id) == fingerprint:

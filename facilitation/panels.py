@@ -65,6 +65,8 @@ async def ballot_for(db: Database, memory: SeanceMemory, step: Step, participant
 async def panel_for(db: Database, memory: SeanceMemory, participant_id: int,
                     edit: int | None = None, item: int | None = None) -> Panel:
     state = memory.state()
+    if memory.structure.closed:
+        return await decided(db, state)  # read-only: what was decided, and what comes next
     answered: list[Question] = []
     for question in state.open_questions:
         chosen = memory.answer(question.id, participant_id)
@@ -111,6 +113,8 @@ async def shared_panel(db: Database, memory: SeanceMemory) -> Panel | None:
 
 def is_personal(memory: SeanceMemory, participant_id: int) -> bool:
     """Whether this phone's panel depends on what it already sent during this step."""
+    if memory.structure.closed:
+        return False
     state = memory.state()
     if state.open_questions:
         return any(memory.answer(q.id, participant_id) is not None

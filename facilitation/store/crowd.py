@@ -86,8 +86,9 @@ def insert_participant(session_id: int, token_hash: str, name: str, language: st
 
 
 _ANSWER = ("INSERT INTO answers (question_id, participant_id, value, answered_at)"
-           " SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM questions WHERE id = ?"
-           " AND state = 'open') ON CONFLICT (question_id, participant_id) ")
+           " SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM questions q JOIN sessions s"
+           " ON s.id = q.session_id WHERE q.id = ? AND q.state = 'open'"
+           " AND s.closed_at IS NULL) ON CONFLICT (question_id, participant_id) ")
 ANSWER_CHANGEABLE = _ANSWER + ("DO UPDATE SET value = excluded.value,"
                                " answered_at = excluded.answered_at")
 ANSWER_ONCE = _ANSWER + "DO NOTHING"
@@ -109,9 +110,10 @@ def save_answer(question_id: int, participant_id: int, value: Any,
     def op(conn: sqlite3.Connection) -> Any:
         if _store_answer(conn, question_id, participant_id, stored, allow_change):
             return value
-        state = conn.execute("SELECT state FROM questions WHERE id = ?",
+        state = conn.execute("SELECT q.state, s.closed_at FROM questions q JOIN sessions s"
+                             " ON s.id = q.session_id WHERE q.id = ?",
                              (question_id,)).fetchone()
-        if state is None or state[0] != "open":
+        if state is None or state[0] != "open" or state[1] is not None:
             raise AnswerError(CLOSED, 409)
         raise AnswerError(N_("You have already answered this question."), 409)
 
@@ -150,9 +152,10 @@ def save_card(session_id: int, card: int, language: str, question_id: int, value
     after = json.dumps(value, ensure_ascii=False)
 
     def op(conn: sqlite3.Connection) -> CardSaved:
-        row = conn.execute("SELECT state FROM questions WHERE id = ? AND session_id = ?",
+        row = conn.execute("SELECT q.state, s.closed_at FROM questions q JOIN sessions s"
+                           " ON s.id = q.session_id WHERE q.id = ? AND q.session_id = ?",
                            (question_id, session_id)).fetchone()
-        if row is None or row["state"] != "open":
+        if row is None or row["state"] != "open" or row["closed_at"] is not None:
             raise AnswerError(CLOSED, 409)
         saved = card_participant(conn, session_id, card, language)
         earlier = conn.execute("SELECT value FROM answers WHERE question_id = ?"

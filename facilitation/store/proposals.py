@@ -78,7 +78,7 @@ def add_proposal_op(session_id: int, step_id: int, text: str, channel: str, *,
         current = not while_current or conn.execute(
             "SELECT 1 FROM sessions s JOIN steps t ON t.session_id = s.id"
             " AND t.position = s.current_step WHERE s.id = ? AND t.id = ?"
-            " AND t.kind = 'proposals'", (session_id, step_id)).fetchone()
+            " AND t.kind = 'proposals' AND s.closed_at IS NULL", (session_id, step_id)).fetchone()
         if not current:
             raise ProposalError(N_("Proposals are closed: yours was not recorded."), 409)
         if participant_id is not None and settings is not None:

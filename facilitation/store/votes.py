@@ -73,7 +73,8 @@ def save_votes_op(step_id: int, participant_id: int, item_kind: str, values: dic
     """A participant's votes, as one write; the step must still be open when they commit."""
 
     def op(conn: sqlite3.Connection) -> None:
-        row = conn.execute("SELECT settings FROM steps WHERE id = ?", (step_id,)).fetchone()
+        row = conn.execute("SELECT t.settings FROM steps t JOIN sessions s ON s.id = t.session_id"
+                           " WHERE t.id = ? AND s.closed_at IS NULL", (step_id,)).fetchone()
         if row is None or not VoteSettings.from_json(row["settings"]).open:
             raise VoteError(N_("The vote is closed: your vote was not recorded."), 409)
         if replace_all:  # dot voting: a new spread of points replaces the previous one

@@ -11,10 +11,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from facilitation import actions, codes, i18n, openapi, security
-from facilitation.i18n_keys import N_
+from facilitation.i18n_keys import N_, UserError
 from facilitation.memory import SeanceMemory
-from facilitation.polls import AnswerError, Question, raw_from_json
-from facilitation.proposals import ProposalError, clean_text
+from facilitation.polls import Question, raw_from_json
+from facilitation.proposals import clean_text
 from facilitation.seances import MAX_NAME, Participant, State
 from facilitation.tallies import ChoiceResults, MatrixResults, RankingResults, Results
 from facilitation.views.common import db_of, memory_of, services
@@ -243,8 +243,9 @@ async def submit_answer(request: Request) -> Response:
     try:
         value = await actions.submit_answer(services(request), memory, participant,
                                             question.id, raw_from_json(body), key=key)
-    except AnswerError as error:
+    except UserError as error:
         code = ("already_answered" if error.message == actions.ALREADY else
+                "session_closed" if error.message == actions.CLOSED_SEANCE else
                 "question_closed" if error.status == 409 else "invalid_answer")
         raise ApiError(error.status, code, error.message, **error.params) from None
     return JSONResponse({"question_id": question.id, "answer": value}, 201)
@@ -259,8 +260,9 @@ async def submit_proposal(request: Request) -> Response:
         proposal_id = await actions.submit_proposal(
             services(request), memory, body.get("text"), participant=participant,
             channel="phone", key=key)
-    except ProposalError as error:
-        code = "proposals_closed" if error.status == 409 else "invalid_proposal"
+    except UserError as error:
+        code = ("session_closed" if error.message == actions.CLOSED_SEANCE else
+                "proposals_closed" if error.status == 409 else "invalid_proposal")
         raise ApiError(error.status, code, error.message, **error.params) from None
     return JSONResponse({"id": proposal_id, "text": clean_text(body.get("text"))}, 201)
 
@@ -285,7 +287,10 @@ async def _set_question(request: Request, state: str) -> Response:
     memory = await _seance(request)
     _facilitator(request, memory)
     question = _question(request, memory)
-    await actions.set_question_state(services(request), memory, question.id, state)
+    try:
+        await actions.set_question_state(services(request), memory, question.id, state)
+    except UserError as error:
+        raise ApiError(error.status, "session_closed", error.message) from None
     updated = (await _seance(request)).question(question.id)
     assert updated is not None  # noqa: S101
     return JSONResponse(question_json(updated))
@@ -311,7 +316,10 @@ async def go_to_step(request: Request) -> Response:
     else:
         raise ApiError(422, "bad_step",
                        N_("Give “position” (a step number) or “move”: next or previous."))
-    await actions.go_to_step(services(request), memory, target)
+    try:
+        await actions.go_to_step(services(request), memory, target)
+    except UserError as error:
+        raise ApiError(error.status, "session_closed", error.message) from None
     return JSONResponse(state_json((await _seance(request)).state()))
 
 

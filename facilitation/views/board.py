@@ -8,7 +8,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from facilitation.i18n_keys import N_
+from facilitation import actions
+from facilitation.i18n_keys import N_, UserError
 from facilitation.proposals import (
     MAX_LENGTH,
     ProposalError,
@@ -19,7 +20,12 @@ from facilitation.proposals import (
 from facilitation.seances import Seance, State
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
-from facilitation.views.common import broadcaster, db_of, int_param, seance_for_link
+from facilitation.views.common import (
+    broadcaster,
+    db_of,
+    int_param,
+    memory_for_link,
+)
 from facilitation.views.facilitator import page
 from facilitation.web import is_htmx, read_form
 
@@ -39,12 +45,14 @@ async def _act(request: Request, action: Callable[[Seance], Awaitable[object]],
                anchor: str = "proposals") -> Response:
     """Run a board action; on success go back to the page (204 for scripts), on a refused
     action show the page again with the reason."""
-    seance, token = await seance_for_link(request, "facilitator")
+    memory, token = await memory_for_link(request, "facilitator")
+    seance = memory.seance
     try:
+        actions.still_open(memory)  # the board of a closed séance is what its report says
         await action(seance)
     except LookupError:
         raise HTTPException(404) from None
-    except ProposalError as error:
+    except UserError as error:
         return await page(request, seance, token, status_code=error.status, error=error.message,
                           error_params=error.params)
     broadcaster(request).answers_changed(seance.id)

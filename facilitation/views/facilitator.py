@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.websockets import WebSocket
 
 from facilitation import actions
-from facilitation.i18n_keys import N_
+from facilitation.i18n_keys import N_, UserError
 from facilitation.live import topic
 from facilitation.polls import RESULTS_MODES, Settings
 from facilitation.seances import Seance
@@ -80,7 +80,11 @@ async def step(request: Request) -> Response:
                          str(form.get("position", "")))
     if target is None:
         raise HTTPException(422, "position")
-    await actions.go_to_step(services(request), memory, target)
+    try:
+        await actions.go_to_step(services(request), memory, target)
+    except UserError as error:
+        return await page(request, memory.seance, token, status_code=error.status,
+                          error=error.message)
     return _back(request, token)
 
 
@@ -106,6 +110,9 @@ async def question_state(request: Request) -> Response:
         await actions.set_question_state(services(request), memory, question_id, state)
     except LookupError:
         raise HTTPException(404) from None
+    except UserError as error:
+        return await page(request, memory.seance, token, status_code=error.status,
+                          error=error.message)
     if is_htmx(request):
         return Response(status_code=204)
     return _back(request, token)

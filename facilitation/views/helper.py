@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from facilitation import actions, security
-from facilitation.i18n_keys import N_
-from facilitation.polls import AnswerError, raw_from_form, validate_answer
+from facilitation.i18n_keys import N_, UserError
+from facilitation.polls import raw_from_form, validate_answer
 from facilitation.proposals import ProposalError
 from facilitation.seances import Seance
 from facilitation.store import proposals as qp
@@ -67,7 +67,7 @@ async def answer(request: Request) -> Response:
                                  raw_from_form(form), correction=correction,
                                  who=f"helper:{security.hash_token(token)[:8]}",
                                  key=idempotency_key(form))
-    except AnswerError as error:
+    except UserError as error:
         # The card's ticks stay on the form: after "already entered", the helper only ticks
         # "correction" and saves again.
         return await _page(request, memory.seance, token, status_code=error.status,
@@ -91,7 +91,7 @@ async def propose(request: Request) -> Response:
                                       participant=None, channel="paper", subgroup=subgroup,
                                       key=idempotency_key(form),
                                       scope=f"helper:{security.hash_token(token)[:16]}")
-    except ProposalError as error:
+    except UserError as error:
         return await _page(request, memory.seance, token, status_code=error.status,
                            error=error.message, error_params=error.params,
                            draft=str(form.get("text", ""))[:2000])

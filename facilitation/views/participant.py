@@ -16,8 +16,7 @@ from facilitation.i18n_keys import N_, UserError
 from facilitation.live import topic
 from facilitation.memory import SeanceMemory
 from facilitation.panels import Panel
-from facilitation.polls import AnswerError, raw_from_form
-from facilitation.proposals import ProposalError
+from facilitation.polls import raw_from_form
 from facilitation.seances import MAX_NAME, Participant, Seance
 from facilitation.views.common import broadcaster, db_of, memory_of, pump, services
 from facilitation.web import (
@@ -135,7 +134,8 @@ async def respond(request: Request, memory: SeanceMemory, participant: Participa
     template = "partials/participant_panel.html" if is_htmx(request) else "pages/participant.html"
     return render(request, template, status_code=status_code, seance=memory.seance,
                   state=state, panel=panel, participant=participant,
-                  version=broadcaster(request).phone_version(memory.seance.id), **context)
+                  version=broadcaster(request).phone_version(memory.seance.id),
+                  closed=memory.structure.closed, **context)
 
 
 def _saved(request: Request, seance: Seance) -> Response:
@@ -168,7 +168,7 @@ async def answer(request: Request) -> Response:
     try:
         await actions.submit_answer(services(request), memory, participant, question_id,
                                     raw_from_form(form), key=idempotency_key(form))
-    except AnswerError as error:
+    except UserError as error:
         # Keep the form on screen for a fixable mistake; a closed question moves on.
         question = memory.question(question_id) if question_id is not None else None
         keep = question is not None and question.is_open and error.status != 409
@@ -187,7 +187,7 @@ async def propose(request: Request) -> Response:
         await actions.submit_proposal(services(request), memory, form.get("text"),
                                       participant=participant, channel="phone",
                                       key=idempotency_key(form))
-    except ProposalError as error:
+    except UserError as error:
         return await respond(request, memory, participant, status_code=error.status,
                              error=error.message, error_params=error.params,
                              draft=str(form.get("text", ""))[:2000])

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from facilitation import actions, i18n
+from facilitation.i18n_keys import UserError
 from facilitation.live import topic
 from facilitation.views.common import broadcaster, memory_for_link, pump, seance_for_link, services
 from facilitation.views.facilitator import target_step
@@ -31,7 +32,10 @@ async def step(request: Request) -> Response:
     target = target_step(memory.seance.current_step, str(form.get("move", "")), "")
     if target is None:
         raise HTTPException(422, "move")
-    await actions.go_to_step(services(request), memory, target)
+    try:
+        await actions.go_to_step(services(request), memory, target)
+    except UserError:
+        return Response(status_code=409)  # a closed séance stays where it ended
     return Response(status_code=204)
 
 

@@ -24,7 +24,6 @@ from facilitation.views.common import (
     db_of,
     int_param,
     memory_for_link,
-    seance_for_link,
     services,
 )
 from facilitation.views.helper import _page
@@ -49,8 +48,10 @@ def vote_settings(step: Step | None) -> VoteSettings | None:
 async def _facilitator_action(request: Request, action: Any) -> Response:
     from facilitation.views.facilitator import page  # noqa: PLC0415 - the page imports us
 
-    seance, token = await seance_for_link(request, "facilitator")
+    memory, token = await memory_for_link(request, "facilitator")
+    seance = memory.seance
     try:
+        actions.still_open(memory)  # a closed séance's votes and closing are final
         await action(seance)
     except LookupError:
         raise HTTPException(404) from None

@@ -68,6 +68,12 @@ def test_a_vote_on_phones_ends_on_the_synthesis(browser, server, room, javascrip
     if not javascript:
         phone.get_by_role("link", name="Actualiser la page").click()
     phone.get_by_role("heading", name="Êtes-vous d'accord ?").wait_for(timeout=5000)
+    # Agree, disagree and pass each have their own colour (the projector's) and a symbol:
+    # someone who reads with difficulty does not rely on the word "Pas".
+    buttons = phone.locator(".vote-buttons button")
+    colours = buttons.evaluate_all("bs => bs.map(b => getComputedStyle(b).backgroundColor)")
+    assert len(set(colours)) == 3, colours
+    assert [b.strip()[0] for b in buttons.all_inner_texts()] == ["✓", "✗", "–"]
     seen = []
     for _ in TEXTS:
         text = phone.locator("blockquote.item").inner_text()
