@@ -168,7 +168,7 @@ class Broadcaster:
             return  # nothing a phone shows has changed: leave what people are typing alone
         self._last_push[session_id] = fingerprint
         self.hub.publish(participants, PanelPush(
-            variants, self.sync_fragment(state.seance), memory, panels.version(state)))
+            variants, self.sync_fragment(state.seance), memory))
 
     # Fragments --------------------------------------------------------------------
 
@@ -226,7 +226,6 @@ class PanelPush:
     variants: dict[str, str]
     sync: str
     memory: SeanceMemory
-    version: str
 
     def for_phone(self, participant_id: int, language: str, csrf: str) -> str:
         html = self.variants.get(language)

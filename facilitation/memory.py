@@ -10,7 +10,6 @@ processes the same events can keep every process's memory fresh.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -333,9 +332,3 @@ class Memory:
         if session_id is None:
             self._generation.update(self._loading.keys())
             self._links.clear()
-
-    def forget(self, session_id: int) -> None:
-        self.invalidate(session_id)
-        self._crowds.pop(session_id, None)
-        with contextlib.suppress(KeyError):
-            self._structures.pop(session_id)

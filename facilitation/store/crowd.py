@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import secrets
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -135,13 +136,9 @@ def card_participant(conn: sqlite3.Connection, session_id: int, card: int,
     if row is not None:
         return CardSaved(Participant(int(row["id"]), session_id, "", row["language"], "paper",
                                      row["subgroup_id"]), False)
-    token_hash = "paper:" + sqlite3_random_hex(conn)
+    token_hash = "paper:" + secrets.token_hex(24)
     person = insert_participant(session_id, token_hash, "", language, "paper", card=card)(conn)
     return CardSaved(person, True)
-
-
-def sqlite3_random_hex(conn: sqlite3.Connection) -> str:
-    return str(conn.execute("SELECT lower(hex(randomblob(24)))").fetchone()[0])
 
 
 def save_card(session_id: int, card: int, language: str, question_id: int, value: Any, *,

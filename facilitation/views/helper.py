@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from facilitation import actions, security
 from facilitation.i18n_keys import N_, UserError
-from facilitation.polls import raw_from_form, validate_answer
+from facilitation.polls import Question, raw_from_form, validate_answer
 from facilitation.proposals import ProposalError
 from facilitation.seances import Seance
 from facilitation.store import proposals as qp
@@ -57,11 +58,8 @@ async def answer(request: Request) -> Response:
     raw_question = str(form.get("question", ""))
     question = (memory.question(int(raw_question))
                 if raw_question.isdigit() and len(raw_question) < 12 else None)
-    value = None
     try:
         card = actions.card_number(raw_card)
-        if question is not None and question.is_open:
-            value = validate_answer(question, raw_from_form(form))
         await actions.enter_card(services(request), memory, card,
                                  None if question is None else question.id,
                                  raw_from_form(form), correction=correction,
@@ -72,10 +70,19 @@ async def answer(request: Request) -> Response:
         # "correction" and saves again.
         return await _page(request, memory.seance, token, status_code=error.status,
                            error=error.message, error_params=error.params, card=raw_card[:6],
-                           kept={question.id: value} if question and value is not None else {},
-                           correction=correction)
+                           kept=_ticks(question, form), correction=correction)
     target = request.url_for("helper:show", token=token).include_query_params(saved=card)
     return RedirectResponse(target, 303)
+
+
+def _ticks(question: Question | None, form: FormData) -> dict[int, Any]:
+    """What a refused card carried, to show it again (nothing if it was not valid)."""
+    if question is None or not question.is_open:
+        return {}
+    try:
+        return {question.id: validate_answer(question, raw_from_form(form))}
+    except UserError:
+        return {}
 
 
 async def propose(request: Request) -> Response:
