@@ -41,7 +41,8 @@ def test_a_busy_server_loses_no_answer(browser, server, javascript):
         else:
             route.continue_()
 
-    phone.route("**/s/*/answer", busy_once)
+    # On the context, set before anything is sent: every request of the page goes through it.
+    phone_ctx.route("**/s/*/answer", busy_once)
     if javascript:
         phone.wait_for_load_state("load")
     phone.get_by_label("En bus ou en tram").check()
@@ -97,7 +98,8 @@ def test_a_phone_that_keeps_meeting_a_full_server_is_told(browser, server):
     """Five retries, then the phone says plainly that nothing was recorded yet."""
     fac_ctx = browser.new_context(locale="fr-FR")
     facilitator_open_first_question(fac_ctx.new_page(), server)
-    phone = browser.new_context(**PHONE).new_page()
+    phone_ctx = browser.new_context(**PHONE)
+    phone = phone_ctx.new_page()
     phone.goto(server.urls["join"])
     phone.get_by_role("button", name="Participer").click()
     sent: list[str] = []
@@ -108,7 +110,7 @@ def test_a_phone_that_keeps_meeting_a_full_server_is_told(browser, server):
                                            "text/html; charset=utf-8"},
                       body=busy_page(server.code, htmx=True))
 
-    phone.route("**/s/*/answer", always_busy)
+    phone_ctx.route("**/s/*/answer", always_busy)
     phone.wait_for_load_state("load")  # htmx has taken the form over (deferred scripts ran)
     phone.get_by_label("En bus ou en tram").check()
     phone.get_by_role("button", name="Envoyer ma réponse").click()
