@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from facilitation import security
+from facilitation import security, steering
 from facilitation.broadcast import Broadcaster
 from facilitation.i18n_keys import N_, UserError
 from facilitation.memory import (
@@ -26,15 +26,24 @@ from facilitation.memory import (
     SeanceMemory,
     Voted,
 )
-from facilitation.polls import AnswerError, Question, RawAnswer, Settings, validate_answer
+from facilitation.polls import (
+    AnswerError,
+    Question,
+    RawAnswer,
+    Settings,
+    blank,
+    validate_answer,
+)
 from facilitation.proposals import ProposalError, StepSettings, check_limit, clean_text
 from facilitation.seances import MAX_NAME, Participant, clean_name
 from facilitation.store import Database
 from facilitation.store import crowd as sc
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
+from facilitation.store import steering as steering_store
 from facilitation.store import votes as qv
 from facilitation.store.report import set_headcount as set_headcount_in_store
+from facilitation.store.steering import apply_walk
 from facilitation.voting import Item, VoteError, VoteSettings, read_ballot
 
 T = TypeVar("T")
@@ -248,6 +257,57 @@ async def enter_card(s: Services, memory: SeanceMemory, card: int, question_id: 
     return value
 
 
+class CardError(UserError):
+    """A refused answer on a paper card, and the question it belongs to (shown beside it)."""
+
+    def __init__(self, error: UserError, question_id: int) -> None:
+        super().__init__(error.message, error.status, **error.params)
+        self.question_id = question_id
+
+
+def card_questions(memory: SeanceMemory) -> list[Question]:
+    """The questions printed on a paper card: every poll question of the séance, in the
+    order of the déroulé."""
+    state = memory.state()
+    return [question for step in state.steps if step.kind == "poll"
+            for question in memory.structure.by_step.get(step.id, ())]
+
+
+async def enter_card_sheet(s: Services, memory: SeanceMemory, card: int,
+                           raws: Mapping[int, RawAnswer], *, correction: bool, who: str,
+                           key: str | None = None) -> dict[int, Any]:
+    """A whole paper card as printed, typed by a helper: any question of the séance, open or
+    already closed, until the séance closes; a question left blank is skipped. Returns the
+    stored answers by question."""
+    sid, language = memory.seance.id, memory.seance.language
+    values: dict[int, Any] = {}
+    try:
+        still_open(memory)
+        for question in card_questions(memory):
+            raw = raws.get(question.id)
+            if raw is None or blank(raw):
+                continue
+            try:
+                values[question.id] = validate_answer(question, raw, paper=True)
+            except UserError as error:
+                raise CardError(error, question.id) from error
+        if not values:
+            raise UserError(N_("Nothing was ticked or written for this card."))
+    except UserError as error:
+        await s.replay(f"card{sid}:{card}", key, error)
+        return values
+
+    def announced(saved: sc.CardSaved) -> list[Event]:
+        joined: list[Event] = [Joined(sid, saved.participant, None, card)] if saved.created \
+            else []
+        return [*joined, *(Answered(sid, qid, saved.participant.id, value)
+                           for qid, value in values.items())]
+
+    await s.write(sc.idempotent(f"card{sid}:{card}", key, sc.save_card_sheet(
+        sid, card, language, values, correction=correction, who=who)), announced)
+    return values
+
+
 async def enter_card_vote(s: Services, memory: SeanceMemory, card: int,
                           ballot: Mapping[str, Any], *, key: str | None = None) -> None:
     """A paper vote card: the card's participant is created on its first entry."""
@@ -287,6 +347,32 @@ async def go_to_step(s: Services, memory: SeanceMemory, position: int) -> int:
     still_open(memory)
     sid = memory.seance.id
     return await s.change(sid, q.go_to_step(s.db, sid, position))
+
+
+async def walk(s: Services, memory: SeanceMemory, move: str,
+               expected: int | None = None) -> steering.Walk:
+    """One press of a clicker, or "close and open the next question". With `expected`, only
+    if that question is still the open one: a double click or a stale tab does not skip the
+    question after."""
+    still_open(memory)
+    state = memory.state()
+    if expected is not None:
+        shown = state.screen_question
+        if shown is None or shown.id != expected or not shown.is_open:
+            return steering.Walk()
+    planned = steering.walk(state, move)
+    sid = memory.seance.id
+    await s.change(sid, apply_walk(s.db, sid, planned))
+    return planned
+
+
+async def set_timer(s: Services, memory: SeanceMemory, minutes: int | None) -> None:
+    """Start the current step's timer for `minutes`, or stop it: the projector and phones
+    count down; nothing closes when it ends."""
+    still_open(memory)
+    sid = memory.seance.id
+    await s.change(sid, steering_store.set_timer(s.db, sid, memory.seance.current_step,
+                                                 minutes))
 
 
 async def set_question_state(s: Services, memory: SeanceMemory, question_id: int,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import re
 import secrets
+import zoneinfo
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -18,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from facilitation import security
+from facilitation import security, timer
 from facilitation.actions import Services
 from facilitation.broadcast import Broadcaster
 from facilitation.i18n_keys import N_
@@ -142,6 +144,9 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.state.settings = settings
     app.state.templates = make_environment(str(settings.templates_dir))
+    # Timers end at a time of day in the room's zone ("until 19:45").
+    app.state.templates.globals["countdown"] = functools.partial(
+        timer.countdown, zone=zoneinfo.ZoneInfo(settings.timezone))
     app.state.hub = Hub(settings.send_queue)
     app.state.login_throttle = security.LoginThrottle()
     return app

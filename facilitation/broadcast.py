@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import secrets
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jinja2
 
@@ -16,7 +17,7 @@ from facilitation import i18n, panels, qr
 from facilitation.live import Coalescer, Hub, topic
 from facilitation.memory import Memory, SeanceMemory
 from facilitation.proposals import Proposal, StepSettings, Theme
-from facilitation.seances import Presence, Seance, State
+from facilitation.seances import Participant, Presence, Seance, State
 from facilitation.settings import Settings
 from facilitation.store import Database
 from facilitation.store import proposals as qp
@@ -27,6 +28,7 @@ from facilitation.voting import ConsensusRule, Synthesis, VoteResults, VoteSetti
 from facilitation.web import render_string
 
 log = logging.getLogger("eclair.live")
+PEOPLE_SHOWN = 200  # the facilitator sees the latest who joined; the count says the rest
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,16 @@ class Snapshot:
     next_seance: Seance | None = None
     channels: dict[int, dict[str, int]] | None = None  # respondents by channel, per question
     vote_channels: dict[str, int] | None = None  # voters by channel
+    people: tuple[Participant, ...] = ()  # who joined, the latest first (the facilitator's)
+    people_count: int = 0
+    closed: bool = False  # the séance is closed: read-only until the organisation reopens it
+
+    @property
+    def board_key(self) -> str:
+        """What the facilitator's lower part (moderation, board, vote settings, closing)
+        depends on, apart from the proposals that arrive live: redrawn when it changes."""
+        vote_open = bool(self.vote_settings and self.vote_settings.open)
+        return f"{self.state.seance.current_step}-{int(vote_open)}-{int(self.closed)}"
 
 
 class Broadcaster:
@@ -60,7 +72,7 @@ class Broadcaster:
         self.memory = memory
         self._pushing: dict[int, asyncio.Task[None]] = {}
         self._push_again: set[int] = set()
-        self._last_push: dict[int, tuple[str, ...]] = {}
+        self._last_push: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         # What phones have been shown, per séance: a page carries it, a reconnecting phone
         # whose page is older is told to catch up. It never repeats (a step count would:
         # forward two steps and back again while a phone was away).
@@ -109,6 +121,10 @@ class Broadcaster:
             qr_svg=qr.svg(join_url),
             facilitator_token=memory.structure.links.get("facilitator", ""),
             proposals=proposals, themes=themes,
+            people=tuple(heapq.nlargest(PEOPLE_SHOWN, memory.crowd.participants.values(),
+                                        key=lambda p: p.id)),
+            people_count=len(memory.crowd.participants),
+            closed=memory.structure.closed,
             wall_by_subgroup=kind == "proposals" and state.step is not None
             and StepSettings.from_json(state.step.settings).wall_by_subgroup,
         )
@@ -163,12 +179,20 @@ class Broadcaster:
                     seance=state.seance, state=state, panel=shared, csrf=panels.CSRF_SLOT,
                     closed=memory.structure.closed,
                     idem=panels.KEY_SLOT, url_for=self.url_for)
-        fingerprint = (panels.version(state), *variants.values())
-        if variants and self._last_push.get(session_id) == fingerprint:
-            return  # nothing a phone shows has changed: leave what people are typing alone
+        # The step's timer is its own fragment: starting one never redraws a panel where
+        # someone is typing.
+        timers = {language: render_string(
+            self.env, "partials/participant_timer.html", i18n.Translator(language),
+            step=state.step, oob=True) for language in i18n.LANGUAGES}
+        fingerprint = ((panels.version(state), *variants.values()), tuple(timers.values()))
+        last = self._last_push.get(session_id)
         self._last_push[session_id] = fingerprint
+        if variants and last is not None and last[0] == fingerprint[0]:
+            if last[1] != fingerprint[1]:
+                self.hub.publish(participants, PanelPush({}, "", memory, timers, timer_only=True))
+            return  # nothing else a phone shows has changed: leave what people type alone
         self.hub.publish(participants, PanelPush(
-            variants, self.sync_fragment(state.seance), memory))
+            variants, self.sync_fragment(state.seance), memory, timers))
 
     # Fragments --------------------------------------------------------------------
 
@@ -226,11 +250,16 @@ class PanelPush:
     variants: dict[str, str]
     sync: str
     memory: SeanceMemory
+    timers: dict[str, str] = field(default_factory=dict)  # the step's timer, per language
+    timer_only: bool = False  # only the timer changed
 
     def for_phone(self, participant_id: int, language: str, csrf: str) -> str:
+        timer = self.timers.get(language, "")
+        if self.timer_only:
+            return timer
         html = self.variants.get(language)
         if html is None or panels.is_personal(self.memory, participant_id):
-            return self.sync
+            return self.sync + timer
         return html.replace(panels.CSRF_SLOT, csrf).replace(panels.KEY_SLOT,
-                                                            secrets.token_urlsafe(12))
+                                                            secrets.token_urlsafe(12)) + timer
 

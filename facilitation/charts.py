@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 # Viridis: colour-blind safe, and its lightness rises steadily, so ordered levels stay
 # ordered when printed in black and white. Text on each fill keeps 4.5:1 contrast.
 VIRIDIS = (
@@ -11,14 +13,33 @@ VIRIDIS = (
 )
 
 
-def level_colors(count: int) -> list[tuple[str, str]]:
-    """(fill, text colour) for `count` ordered levels, light (first level) to dark (last)."""
+def level_indexes(count: int) -> list[int]:
+    """Which VIRIDIS entry each of `count` ordered levels takes, light (first) to dark."""
     if count <= 0:
         return []
     if count == 1:
-        return [VIRIDIS[3]]
+        return [3]
     picks = [round(i * (len(VIRIDIS) - 1) / (count - 1)) for i in range(count)]
-    return [VIRIDIS[len(VIRIDIS) - 1 - p] for p in picks]
+    return [len(VIRIDIS) - 1 - p for p in picks]
+
+
+def level_colors(count: int) -> list[tuple[str, str]]:
+    """(fill, text colour) for `count` ordered levels, light (first level) to dark (last)."""
+    return [VIRIDIS[i] for i in level_indexes(count)]
+
+
+def segment_widths(counts: Sequence[int]) -> list[int]:
+    """Whole percents of a stacked bar, one per count, adding up to 100 (largest remainder);
+    a count above zero never gets 0 (the projector gives every segment room for its figure)."""
+    total = sum(counts)
+    if total <= 0:
+        return [0 for _ in counts]
+    exact = [100 * c / total for c in counts]
+    widths = [int(x) for x in exact]
+    order = sorted(range(len(counts)), key=lambda i: exact[i] - widths[i], reverse=True)
+    for i in order[:100 - sum(widths)]:
+        widths[i] += 1
+    return [max(w, 1) if c else 0 for w, c in zip(widths, counts, strict=True)]
 
 
 def word_size(count: int, top: int) -> int:

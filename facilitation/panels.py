@@ -18,6 +18,7 @@ from facilitation.seances import Seance, State, Step
 from facilitation.store import Database
 from facilitation.store import proposals as qp
 from facilitation.store import votes as qv
+from facilitation.tallies import Results
 from facilitation.voting import Item, Synthesis, VoteSettings, order_for
 
 # Stand-ins in a panel rendered once for every phone: each connection puts in its own.
@@ -37,7 +38,7 @@ class Ballot:
 class Panel:
     """What one participant's screen shows now."""
 
-    kind: str  # "question", "thanks", "propose", "vote", "decided" or "waiting"
+    kind: str  # "question", "thanks", "propose", "vote", "decided", "results" or "waiting"
     question: Question | None = None
     chosen: Any = None
     answered: tuple[Question, ...] = ()
@@ -46,6 +47,7 @@ class Panel:
     ballot: Ballot | None = None  # on a vote step
     summary: Synthesis | None = None  # on the synthesis and closing steps
     next_seance: Seance | None = None
+    results: Results | None = None  # a closed question's, when phones may see them
 
 
 async def ballot_for(db: Database, memory: SeanceMemory, step: Step, participant_id: int,
@@ -87,7 +89,24 @@ async def panel_for(db: Database, memory: SeanceMemory, participant_id: int,
         return Panel("vote", ballot=await ballot_for(db, memory, step, participant_id, item))
     if step is not None and step.kind in ("synthesis", "closing"):
         return await decided(db, state)
-    return Panel("waiting")
+    return waiting(memory)
+
+
+def shown_results(memory: SeanceMemory) -> Question | None:
+    """The closed question whose results phones are shown, if the facilitator chose so."""
+    state = memory.state()
+    shown = state.screen_question
+    if state.open_questions or shown is None or shown.is_open \
+            or not shown.settings.phone_results:
+        return None
+    return shown
+
+
+def waiting(memory: SeanceMemory) -> Panel:
+    shown = shown_results(memory)
+    if shown is None:
+        return Panel("waiting")
+    return Panel("results", question=shown, results=memory.results(shown))
 
 
 async def decided(db: Database, state: State) -> Panel:
@@ -108,7 +127,7 @@ async def shared_panel(db: Database, memory: SeanceMemory) -> Panel | None:
         return None
     if step is not None and step.kind in ("synthesis", "closing"):
         return await decided(db, state)
-    return Panel("waiting")
+    return waiting(memory)
 
 
 def is_personal(memory: SeanceMemory, participant_id: int) -> bool:
@@ -126,6 +145,9 @@ def is_personal(memory: SeanceMemory, participant_id: int) -> bool:
 
 
 def version(state: State) -> str:
-    """A fingerprint of what a participant's page depends on: step and open questions."""
+    """A fingerprint of what a participant's page depends on: step, open questions, and the
+    closed question whose results phones may be shown."""
     opened = ",".join(str(question.id) for question in state.open_questions)
-    return f"{state.seance.current_step}-{opened}"
+    shown = state.screen_question
+    results = f"-r{shown.id}" if shown is not None and shown.settings.phone_results else ""
+    return f"{state.seance.current_step}-{opened}{results}"

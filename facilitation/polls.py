@@ -53,6 +53,7 @@ class Settings:
     high_label: str = ""
     results: str = "live"  # "live", or "closed": the room sees results once closed
     allow_change: bool = True
+    phone_results: bool = False  # phones see the results once the question is closed
     hidden_words: tuple[str, ...] = ()  # text: word groups the facilitator hid
 
     def to_json(self) -> str:
@@ -125,14 +126,46 @@ def _int(value: object) -> int | None:
     return None
 
 
-def raw_from_form(form: Any) -> RawAnswer:
-    """What a participant's or helper's form sent (Starlette FormData or a dict of lists)."""
-    items = {key[5:]: str(value) for key, value in form.multi_items()
-             if isinstance(key, str) and key.startswith("item-")}
-    ranks = {key[5:]: str(value) for key, value in form.multi_items()
-             if isinstance(key, str) and key.startswith("rank-")}
-    return RawAnswer(choices=[str(v) for v in form.getlist("choice")], value=form.get("value"),
-                     text=form.get("text"), items=items, ranks=ranks)
+def raw_from_form(form: Any, prefix: str = "") -> RawAnswer:
+    """What a participant's or helper's form sent (Starlette FormData or a dict of lists);
+    `prefix` picks one question's fields in a form that holds several (a paper card)."""
+    item, rank = prefix + "item-", prefix + "rank-"
+    items = {key[len(item):]: str(value) for key, value in form.multi_items()
+             if isinstance(key, str) and key.startswith(item)}
+    ranks = {key[len(rank):]: str(value) for key, value in form.multi_items()
+             if isinstance(key, str) and key.startswith(rank)}
+    return RawAnswer(choices=[str(v) for v in form.getlist(prefix + "choice")],
+                     value=form.get(prefix + "value"), text=form.get(prefix + "text"),
+                     items=items, ranks=ranks)
+
+
+def blank(raw: RawAnswer) -> bool:
+    """Nothing was filled in (a question left empty on a paper card)."""
+    return not raw.choices and not str(raw.value or "").strip() \
+        and not str(raw.text or "").strip() \
+        and not any(str(v).strip() for v in (raw.items or {}).values()) \
+        and not any(str(v).strip() for v in (raw.ranks or {}).values())
+
+
+def sent_back(question: Question, raw: RawAnswer) -> Any:
+    """What was sent, in the shape of a stored answer, to show a refused form again as it
+    was filled in (only what fits the question's choices and levels)."""
+    ids = {choice.id for choice in question.choices}
+    if question.kind in ("single", "multiple"):
+        return [int(str(v)) for v in raw.choices if str(v).isdigit() and int(str(v)) in ids]
+    if question.kind == "scale":
+        value = str(raw.value or "")
+        return int(value) if value.isdigit() else None
+    if question.kind == "text":
+        return str(raw.text or "")[:200]
+    if question.kind == "matrix":
+        return {key: int(str(value)) for key, value in (raw.items or {}).items()
+                if str(value).isdigit() and key.isdigit() and int(key) in ids}
+    if question.kind == "ranking":
+        ranks = {int(key): int(str(value)) for key, value in (raw.ranks or {}).items()
+                 if key.isdigit() and int(key) in ids and str(value).isdigit()}
+        return sorted(ranks, key=ranks.__getitem__)
+    return None
 
 
 def raw_from_json(body: Mapping[str, Any]) -> RawAnswer:
@@ -145,11 +178,14 @@ def raw_from_json(body: Mapping[str, Any]) -> RawAnswer:
                      items=items if isinstance(items, dict) else {"x": None})
 
 
-def validate_answer(question: Question, raw: RawAnswer | Sequence[object]) -> Any:
-    """Given a question and what was sent, return the value to store or raise AnswerError."""
+def validate_answer(question: Question, raw: RawAnswer | Sequence[object], *,
+                    paper: bool = False) -> Any:
+    """Given a question and what was sent, return the value to store or raise AnswerError.
+    A paper card may be typed for any question, open or not: cards are collected during
+    the poll and typed after it."""
     if not isinstance(raw, RawAnswer):
         raw = RawAnswer(choices=raw)
-    if not question.is_open:
+    if not question.is_open and not paper:
         raise AnswerError(N_("This question is closed: your answer was not recorded."), 409)
     validator = {"single": _choices, "multiple": _choices, "ranking": _ranking,
                  "scale": _scale, "text": _text, "matrix": _matrix}[question.kind]
@@ -177,7 +213,8 @@ def _choices(question: Question, raw: RawAnswer) -> list[int]:
     if question.kind == "single" and len(ids) != 1:
         raise AnswerError(N_("Choose only one answer."))
     if len(ids) > question.limit:
-        raise AnswerError(N_("Choose at most %(limit)s answers."), limit=question.limit)
+        raise AnswerError(N_("Choose only one answer.") if question.limit == 1
+                          else N_("Choose at most %(limit)s answers."), limit=question.limit)
     order = {choice.id: i for i, choice in enumerate(question.choices)}
     return sorted(ids, key=order.__getitem__)
 

@@ -79,7 +79,8 @@ def clean_text(raw: object, max_length: int = MAX_LENGTH) -> str:
 
 def check_limit(already: int, settings: StepSettings) -> None:
     if settings.limit is not None and already >= settings.limit:
-        raise ProposalError(N_("You have reached the limit of %(limit)s proposals."), 409,
+        raise ProposalError(N_("You have already sent your proposal.") if settings.limit == 1
+                            else N_("You have reached the limit of %(limit)s proposals."), 409,
                             limit=settings.limit)
 
 

@@ -102,6 +102,7 @@ class Report:
     next_seance: Seance | None
     next_agenda: tuple[str, ...]
     edits: Edits
+    reopened: tuple[dt.datetime, ...] = ()  # when the organisation reopened it, local time
 
     @property
     def sections(self) -> tuple[str, ...]:

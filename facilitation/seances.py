@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from facilitation.i18n_keys import N_
 from facilitation.polls import Question
+from facilitation.timer import Timer, timer_of
 
 STEP_LABELS = {
     "welcome": N_("Welcome"),
@@ -51,6 +52,12 @@ class Step:
     prompt: str = ""
     started_at: str | None = None
     settings: str = "{}"  # JSON, read by the step's kind (proposals.StepSettings)
+    timer_minutes: int | None = None  # the facilitator's countdown, if one was started
+    timer_ends_at: str | None = None
+
+    @property
+    def timer(self) -> Timer | None:
+        return timer_of(self.timer_minutes, self.timer_ends_at)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,11 @@ HEADERS = {
     "permissions-policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
     "cross-origin-opener-policy": "same-origin",
 }
+# The projector is the one page shown inside another: the facilitator's preview of it.
+SCREEN_HEADERS = {**HEADERS,
+                  "content-security-policy": CSP.replace("frame-ancestors 'none'",
+                                                         "frame-ancestors 'self'"),
+                  "x-frame-options": "SAMEORIGIN"}
 STATIC_HEADERS = {"x-content-type-options": "nosniff"}
 
 
@@ -83,7 +88,9 @@ class SecurityHeadersMiddleware:
             return
 
         # Static files need only nosniff: every byte counts on a phone's first load.
-        wanted = STATIC_HEADERS if scope["path"].startswith("/static/") else HEADERS
+        path = scope["path"]
+        wanted = STATIC_HEADERS if path.startswith("/static/") else \
+            SCREEN_HEADERS if path.startswith("/screen/") else HEADERS
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

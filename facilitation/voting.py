@@ -110,12 +110,16 @@ def validate_dots(raw: Mapping[int, object], items: Iterable[int],
         if isinstance(value, bool) or not text.isdigit():
             raise VoteError(N_("Points are whole numbers."))
         if int(text) > settings.max_per_item:
-            raise VoteError(N_("At most %(limit)s points on one item."),
+            # Each form is its own msgid: the one for 1 agrees in French and English.
+            raise VoteError(N_("One point at most on one item.") if settings.max_per_item == 1
+                            else N_("At most %(limit)s points on one item."),
                             limit=settings.max_per_item)
         if int(text):
             dots[item] = int(text)
     if sum(dots.values()) > settings.points:
-        raise VoteError(N_("You have %(limit)s points in all: you gave %(given)s."),
+        raise VoteError(N_("You have one point in all: you gave %(given)s.")
+                        if settings.points == 1
+                        else N_("You have %(limit)s points in all: you gave %(given)s."),
                         limit=settings.points, given=sum(dots.values()))
     return dots
 
@@ -318,16 +322,25 @@ def vote_results(settings: VoteSettings, rule: ConsensusRule, items: Sequence[It
 class Synthesis:
     consensus: tuple[Row, ...] = ()
     divisive: tuple[Row, ...] = ()
+    no_consensus: tuple[Row, ...] = ()  # enough votes, neither consensus nor divided
     too_few: tuple[Row, ...] = ()
     priorities: tuple[Row, ...] = ()  # from dot voting or majority judgment, best first
     priorities_method: str = ""
 
+    @property
+    def agree_vote_held(self) -> bool:
+        """Whether an agree/disagree/pass vote was held: only then is there a consensus to
+        speak of (after dot voting alone, "no consensus" would be wrong)."""
+        return bool(self.consensus or self.divisive or self.no_consensus or self.too_few)
+
 
 def synthesis(results: Sequence[VoteResults], top: int = 5) -> Synthesis:
-    """What the séance's votes decided: consensus, what divides the room, what had too few
-    votes to say, and the top priorities (ties kept together past the cut)."""
+    """What the séance's votes decided: consensus, what divides the room, the rest (no
+    consensus), what had too few votes to say, and the top priorities (ties kept together
+    past the cut). Every agree/disagree/pass row lands in exactly one group."""
     consensus: list[Row] = []
     divisive: list[Row] = []
+    no_consensus: list[Row] = []
     too_few: list[Row] = []
     priorities: list[Row] = []
     method = ""
@@ -336,13 +349,24 @@ def synthesis(results: Sequence[VoteResults], top: int = 5) -> Synthesis:
             if row.verdict is None:
                 continue
             {"consensus": consensus, "divisive": divisive, "too_few": too_few}.get(
-                row.verdict.status, []).append(row)
+                row.verdict.status, no_consensus).append(row)
         if result.method in ("dots", "judgment") and not priorities:
             ranked = [r for r in result.rows if r.points or r.majority is not None]
             cut = [r for r in ranked if r.rank <= top]
             priorities, method = cut, result.method
-    return Synthesis(tuple(consensus), tuple(divisive), tuple(too_few), tuple(priorities),
-                     method)
+    return Synthesis(tuple(consensus), tuple(divisive), tuple(no_consensus), tuple(too_few),
+                     tuple(priorities), method)
+
+
+def voted_themes(items: Iterable[Item], theme_of: Mapping[int, int | None]) -> set[int]:
+    """The themes a séance has voted on: a theme put to the vote, or the theme of any
+    proposal put to the vote (`theme_of`: proposal id to its theme)."""
+    voted: set[int] = set()
+    for item in items:
+        theme = item.id if item.kind == "theme" else theme_of.get(item.id)
+        if theme is not None:
+            voted.add(theme)
+    return voted
 
 
 def agenda_draft(summary: Synthesis, voted_themes: set[int], theme_names: Mapping[int, str],

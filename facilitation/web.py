@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, Response
 
-from facilitation import charts, i18n, polls, proposals, security, voting
+from facilitation import charts, i18n, paging, polls, proposals, security, steering, voting
 from facilitation.seances import CHANNEL_LABELS, STEP_LABELS
 from facilitation.static import hashed_name
 
@@ -44,9 +44,16 @@ def make_environment(templates_dir: str) -> jinja2.Environment:
     env.globals["level_colors"] = charts.level_colors
     env.globals["word_size"] = charts.word_size
     env.globals["wall"] = proposals.wall
+    env.globals["walk"] = steering.walk
+    env.globals["reveals"] = steering.reveals
     env.globals["GRADES"] = voting.GRADES
     env.globals["METHOD_LABELS"] = voting.METHOD_LABELS
     env.globals["wall_pages"] = proposals.wall_pages
+    env.globals["level_indexes"] = charts.level_indexes
+    env.globals["segment_widths"] = charts.segment_widths
+    env.globals["paginate"] = paging.paginate
+    env.globals["paginate_groups"] = paging.paginate_groups
+    env.globals["text_lines"] = paging.text_lines
     env.globals["new_key"] = lambda: secrets.token_urlsafe(12)
     return env
 

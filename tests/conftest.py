@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from starlette.testclient import TestClient
 
 from facilitation import plans
@@ -16,6 +17,11 @@ from facilitation.settings import ROOT, Settings
 from facilitation.store import queries as q
 
 DEMO = ROOT / "sessions" / "demo.toml"
+
+# Property tests check counting rules, not speed: a busy machine (browsers running beside
+# them) must not fail one on hypothesis's 200 ms per-example deadline.
+hypothesis_settings.register_profile("eclair", deadline=None)
+hypothesis_settings.load_profile("eclair")
 
 
 def csrf_of(html: str) -> str:

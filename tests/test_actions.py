@@ -178,7 +178,7 @@ def test_a_page_after_a_step_change_never_shows_the_old_step(server):
                     await asyncio.sleep(0.3)  # the live view redraws meanwhile
                     r = await http.post(f + "/step", data={"csrf": csrf_of(page.text),
                                                            "move": "next"})
-                    wrong += 'class="questions"' not in r.text
+                    wrong += 'class="questions' not in r.text
                 task.cancel()
         return wrong
 

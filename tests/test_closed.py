@@ -55,9 +55,14 @@ def test_a_closed_seance_refuses_every_write(seance, client):
     assert r.status_code == 409 and "close" in r.text
     r = client.post(f"{h}/propose", data={"csrf": helper_csrf, "text": "Une idée papier"})
     assert r.status_code == 409
+    r = client.post(f"{h}/card", data={"csrf": helper_csrf, "card": "4",
+                                        f"q{question['id']}-choice": str(question["choices"][1])})
+    assert r.status_code == 409 and "close" in r.text
     # The facilitator: no reopening, no moving, no spoken proposal; the clicker stays.
     facilitator_csrf = csrf_of(client.get(f).text)
     for path, data in ((f"/questions/{question['id']}/close", {}), ("/step", {"move": "next"}),
+                       ("/walk", {"move": "next"}),
+                       ("/walk", {"move": "next", "question": str(question["id"])}),
                        ("/proposals", {"text": "Dit à voix haute"})):
         r = client.post(f + path, data={"csrf": facilitator_csrf, **data})
         assert r.status_code == 409, path

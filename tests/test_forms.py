@@ -173,16 +173,22 @@ def test_organiser_adds_questions_to_a_seance_created_from_the_form(organiser):
     poll = next(step for step in steps if step.kind == "poll")
     assert "Pas encore de question" in page.text
     url = f"/organiser/sessions/{seance.id}/questions"
+    # Plain words, never a plan file's keys; what was typed comes back in the form.
     for data, message in (
-        ({"text": "", "choices": "a\nb"}, "« text » manque"),
-        ({"text": "Q ?", "choices": "seul"}, "de 2 à 20 éléments"),
-        ({"text": "Q ?", "choices": "a\nb", "kind": "multiple", "max": "9"}, "« max »"),
-        ({"text": "Q ?", "choices": "a\nb", "kind": "poll"}, "type de question inconnu"),
-        ({"text": "Q ?", "choices": "a\nb", "step": str(steps[0].id)}, "Choisissez l'étape"),
-        ({"text": "Q ?", "choices": "a\nb", "step": "abc"}, "Choisissez l'étape"),
+        ({"text": "", "choices": "a\nb"}, "Écrivez la question"),
+        ({"text": "Q ?", "choices": "seul"}, "Donnez au moins 2 choix de réponse"),
+        ({"text": "Q ?", "choices": "a\nb", "kind": "multiple", "max": "9"},
+         "un nombre de 1 à 2"),
+        ({"text": "Q ?", "choices": "a\nb", "kind": "poll"}, "Choisissez un type de question"),
     ):
         r = c.post(url, data={"csrf": token, "step": str(poll.id), "kind": "single", **data})
         assert r.status_code == 422 and message in r.text, data
+        assert "« " not in r.text.split('role="alert"', 1)[1].split("</p>", 1)[0]
+        assert data["choices"] + "</textarea>" in r.text
+    for step in (str(steps[0].id), "abc"):  # not a flash-poll step of this séance
+        r = c.post(url, data={"csrf": token, "step": step, "kind": "single", "text": "Q ?",
+                              "choices": "a\nb"})
+        assert r.status_code == 404
     assert c.portal.call(q.list_questions, c.app.state.db, poll.id) == ()
     r = c.post(url, data={"csrf": token, "step": str(poll.id), "kind": "multiple", "max": "2",
                           "text": "Qu'est-ce qui aide ?",
@@ -208,12 +214,12 @@ def test_organiser_adds_a_matrix_a_scale_and_a_text_question(organiser):
     base = {"csrf": token, "step": str(poll.id)}
     r = c.post(url, data={**base, "kind": "matrix", "text": "Fréquence ?",
                           "choices": "Courriel\nFormulaire", "levels": "Jamais"})
-    assert r.status_code == 422 and "« levels » doit avoir de 2 à 7" in r.text
+    assert r.status_code == 422 and "Donnez au moins 2 niveaux de réponse" in r.text
     c.post(url, data={**base, "kind": "matrix", "text": "Fréquence ?",
                       "choices": "Courriel\nFormulaire", "levels": "Jamais\nParfois\nSouvent"})
     r = c.post(url, data={**base, "kind": "scale", "text": "Note ?", "scale": "0-10",
                           "low_label": "Pas du tout", "high_label": ""})
-    assert r.status_code == 422 and "nomme les deux bouts" in r.text
+    assert r.status_code == 422 and "Nommez les deux bouts de l'échelle" in r.text
     c.post(url, data={**base, "kind": "scale", "text": "Note ?", "scale": "0-10",
                       "low_label": "Pas du tout", "high_label": "Tout à fait",
                       "results_closed": "1"})

@@ -131,6 +131,13 @@ def test_a_phone_is_told_when_the_step_changes(server):
                 await http.post(f"/api/sessions/{server.code}/questions/{question['id']}/open",
                                 headers=fac)
                 pushed = await asyncio.wait_for(ws.recv(), timeout=2)
+                # A timer started while people answer: only the timer is pushed, the panel
+                # (and what is being chosen in it) is left alone.
+                f = f"/f/{server.token('facilitator')}"
+                fac_csrf = re.search(r'name="csrf" value="([^"]+)"',
+                                     (await http.get(f)).text).group(1)
+                await http.post(f"{f}/timer", data={"csrf": fac_csrf, "minutes": "4"})
+                timer = await asyncio.wait_for(ws.recv(), timeout=2)
             # A stale page catches up at once on (re)connection.
             async with websockets.connect(ws_url, additional_headers={"cookie": cookie}) as ws:
                 stale = await asyncio.wait_for(ws.recv(), timeout=2)
@@ -138,9 +145,11 @@ def test_a_phone_is_told_when_the_step_changes(server):
             with pytest.raises(websockets.exceptions.WebSocketException):
                 async with websockets.connect(ws_url) as ws:
                     await asyncio.wait_for(ws.recv(), timeout=2)
-        return message, pushed, csrf, question, stale
+        return message, pushed, csrf, question, stale, timer
 
-    message, pushed, csrf, question, stale = asyncio.run(go())
+    message, pushed, csrf, question, stale, timer = asyncio.run(go())
+    assert 'id="timer"' in timer and "Temps prévu : jusqu'à" in timer
+    assert 'id="panel"' not in timer and 'id="sync"' not in timer
     # The new panel comes in the message itself: no phone has to fetch it.
     assert 'id="panel"' in message and "hx-get" not in message
     assert 'id="panel"' in pushed and question["text"] in pushed

@@ -240,3 +240,26 @@ def test_paper_kit(seance, client, tmp_path):
     (png,) = tmp_path.glob("poster*.png")
     assert sum(Image.open(png).convert("L").histogram()[:128]) > 2000  # the QR code, printed
     assert client.get(f"/f/{seance.links['helper']}/kit.pdf").status_code == 404
+
+
+def test_the_kit_prints_two_cards_a_page_and_no_empty_card(seance, client):
+    f = f"/f/{seance.links['facilitator']}"
+    reader = PdfReader(io.BytesIO(client.get(f"{f}/kit.pdf?cards=20").content))
+    texts = [plain(page.extract_text()) for page in reader.pages]
+    with_cards = [t for t in texts if "Bulletin n°" in t]
+    # The demo's card (six questions, a matrix among them) is the worst case: still two
+    # cards to a landscape page, 20 cards in 10 pages.
+    assert len(with_cards) == 10 and all(t.count("Bulletin n°") == 2 for t in with_cards)
+    assert "Bulletin n° 20" in with_cards[-1]
+    # A ranking asks for numbers, not ticks.
+    assert "Écrivez un numéro dans chaque case : 1 pour votre premier choix, jusqu'à 4." in \
+        " ".join(" ".join(texts).split())
+    # A séance without poll questions gets no ballot card at all (it would be empty).
+    steps = seance.call(q.list_steps, seance.id)
+    poll = next(s for s in steps if s.kind == "poll")
+    for question in seance.questions:
+        client.portal.call(client.app.state.db.write, lambda conn, qid=question["id"]:
+                           conn.execute("DELETE FROM questions WHERE id = ?", (qid,)))
+    assert seance.call(q.list_questions, poll.id) == ()
+    empty = PdfReader(io.BytesIO(client.get(f"{f}/kit.pdf?cards=20").content))
+    assert not any("Bulletin n°" in page.extract_text() for page in empty.pages)

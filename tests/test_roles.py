@@ -139,7 +139,10 @@ def test_security_headers_and_no_inline_script(seance):
         r = c.get(path)
         csp = r.headers["content-security-policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp
-        assert r.headers["x-frame-options"] == "DENY"
+        # Only the projector may be framed, and only by Éclair (the facilitator's preview).
+        framed = path.startswith("/screen/")
+        assert r.headers["x-frame-options"] == ("SAMEORIGIN" if framed else "DENY")
+        assert ("frame-ancestors 'self'" if framed else "frame-ancestors 'none'") in csp
         assert r.headers["referrer-policy"] == "no-referrer"
         for tag in re.findall(r"<script[^>]*>", r.text):
             assert "src=" in tag, (path, tag)

@@ -179,3 +179,70 @@ def test_organiser_sets_the_consensus_rule(seance, organiser):
     rule = seance.call(qv.get_rule, seance.id)
     assert (rule.min_agree, rule.max_disagree, rule.min_votes, rule.every_subgroup) == (
         0.75, 0.1, 8, True)
+
+
+def test_closing_leads_to_the_next_seance_already_planned_not_a_second_one(seance, client,
+                                                                          voting):
+    base, token, ids = voting
+    first = seance.call(q.get_session, seance.id)
+    before = seance.call(q.list_sessions, first.workshop_id)
+    planned = before[1]
+    go(seance, "closing")
+    page = client.get(base).text
+    # The form starts from the planned séance, and says where closing leads.
+    assert f'value="{planned.title}"' in page.replace("&#39;", "'")
+    assert f'value="{planned.date}"' in page and "existe déjà" in page
+    r = client.post(f"{base}/close", data={"csrf": token, "title": planned.title,
+                                           "date": planned.date, "time": planned.time,
+                                           "place": planned.place, "agenda": "Bilan",
+                                           "carry": "1"})
+    assert r.status_code == 200
+    after = seance.call(q.list_sessions, first.workshop_id)
+    assert [s.id for s in after] == [s.id for s in before]  # no "Séance 2" beside Séance 2
+    assert seance.call(qv.next_seance, seance.id).id == planned.id
+    assert seance.call(qv.list_agenda, planned.id) == ["Bilan"]
+    steps = seance.call(q.list_steps, planned.id)
+    # It keeps its own déroulé; what is carried over gets a proposals step before closing.
+    assert [s.kind for s in steps] == ["welcome", "poll", "proposals", "closing"]
+    carried = seance.call(qp.list_proposals, planned.id)
+    assert sorted(p.text for p in carried) == sorted(PROPOSALS)
+
+
+def test_every_result_is_shown_and_voted_themes_leave_the_agenda(seance, client, voting):
+    base, token, ids = voting
+    transport = seance.call(qp.create_theme, seance.id, "Transport")
+    seance.call(qp.create_theme, seance.id, "Papiers")
+    seance.call(qp.move, seance.id, ids[0], transport)
+    client.post(f"{base}/vote/open", data={"csrf": token})
+    # 4 agree, 1 disagree: enough votes, neither consensus (20 % disagree) nor divided.
+    for i, who in enumerate(people(seance, 5)):
+        vote_api(seance, who, item_id=ids[0], value="disagree" if i == 0 else "agree")
+    client.post(f"{base}/vote/close", data={"csrf": token})
+    go(seance, "synthesis")
+    seance.join()
+    for page in (client.get(f"/screen/{seance.links['screen']}").text,
+                 client.get(f"/s/{seance.code}").text,
+                 client.get(f"{base}/report").text,
+                 client.get(f"{base}/report/md").text):
+        assert "Pas de consensus" in page and PROPOSALS[0] in page
+    # The theme voted on through its proposal is not "not yet voted on".
+    go(seance, "closing")
+    page = client.get(base).text
+    assert "Thème pas encore voté : Papiers" in page
+    assert "Thème pas encore voté : Transport" not in page
+
+
+def test_without_an_agree_vote_no_one_is_told_there_is_no_consensus(seance, client, voting):
+    base, token, ids = voting
+    # Dot voting only: priorities, and no word of consensus or its rule.
+    client.post(f"{base}/vote", data={"csrf": token, "method": "dots", "target": "proposals",
+                                      "points": "5", "max_per_item": "3", "open": "1"})
+    for who in people(seance, 2):
+        assert vote_api(seance, who, dots={str(ids[1]): 3}).status_code == 201
+    client.post(f"{base}/vote/close", data={"csrf": token})
+    go(seance, "synthesis")
+    seance.join()
+    for page in (client.get(f"/s/{seance.code}").text,
+                 client.get(f"/screen/{seance.links['screen']}").text):
+        assert PROPOSALS[1] in page
+        assert "ne fait consensus" not in page and "Consensus : au moins" not in page

@@ -11,9 +11,12 @@ from facilitation.voting import (
     AGREE,
     DISAGREE,
     PASS,
+    Ballot,
     ConsensusRule,
+    Item,
     VoteError,
     VoteSettings,
+    agenda_draft,
     check_rule,
     majority_value,
     median_grade,
@@ -25,7 +28,10 @@ from facilitation.voting import (
     validate_dots,
     validate_grade,
     verdict,
+    vote_results,
+    voted_themes,
 )
+from facilitation.voting import synthesis as synthesis_of
 
 RULE = ConsensusRule(min_agree=2 / 3, max_disagree=0.15, min_votes=5)
 
@@ -144,3 +150,52 @@ def test_each_participant_gets_their_own_stable_order():
     assert sorted(order_for(7, items)) == items
     assert len({tuple(order_for(p, items)) for p in range(20)}) > 10
     assert random.Random(0).random() >= 0  # the module's own random is untouched
+
+
+def _agree_results(counts: dict[int, tuple[int, int, int]]):
+    """Results of an agree vote: item id to (agree, disagree, pass) counts."""
+    items = [Item("proposal", i, f"P{i}") for i in counts]
+    ballots, voter = [], 0
+    for item, (agree, disagree, passes) in counts.items():
+        for value, times in ((AGREE, agree), (DISAGREE, disagree), (PASS, passes)):
+            for _ in range(times):
+                voter += 1
+                ballots.append(Ballot(voter, item, value))
+    return vote_results(VoteSettings(), RULE, items, ballots)
+
+
+def test_synthesis_shows_every_proposal_once():
+    # 4 agree / 1 disagree: enough votes, 20 % disagree is too many for consensus, and
+    # too few disagree to divide the room. It used to appear in no group at all.
+    results = _agree_results({1: (6, 0, 0), 2: (4, 4, 0), 3: (4, 1, 0), 4: (1, 0, 0)})
+    summary = synthesis_of([results])
+    assert [r.item.id for r in summary.consensus] == [1]
+    assert [r.item.id for r in summary.divisive] == [2]
+    assert [r.item.id for r in summary.no_consensus] == [3]
+    assert summary.no_consensus[0].verdict.tally.agree == 4
+    assert [r.item.id for r in summary.too_few] == [4]
+
+
+@given(st.dictionaries(st.integers(1, 30), st.tuples(st.integers(0, 8), st.integers(0, 8),
+                                                     st.integers(0, 8)), max_size=12))
+def test_every_agree_row_lands_in_exactly_one_group(counts):
+    summary = synthesis_of([_agree_results(counts)])
+    groups = [summary.consensus, summary.divisive, summary.no_consensus, summary.too_few]
+    ids = sorted(r.item.id for group in groups for r in group)
+    assert ids == sorted(counts)
+
+
+def test_a_theme_counts_as_voted_through_its_proposals():
+    theme_of = {10: 1, 11: 1, 12: 2, 13: None}
+    assert voted_themes([Item("proposal", 10, "a")], theme_of) == {1}
+    assert voted_themes([Item("theme", 3, "t"), Item("proposal", 12, "b"),
+                         Item("proposal", 13, "c")], theme_of) == {2, 3}
+    assert voted_themes([], theme_of) == set()
+
+
+def test_agenda_draft_leaves_out_themes_voted_through_their_proposals():
+    summary = synthesis_of([_agree_results({1: (4, 4, 0)})])
+    voted = voted_themes([Item("proposal", 1, "P1")], {1: 7})
+    lines = agenda_draft(summary, voted, {7: "Transport", 8: "Santé"},
+                         lambda message, **kw: message % kw)
+    assert lines == ["To deepen: P1", "Theme not yet voted on: Santé"]

@@ -54,6 +54,9 @@ def blocks(report: Report, tr: Translator, annex: str) -> list[Block]:
         Heading(1, seance.title),
         Para(f"{report.workshop.title} — " + _("séance %(number)s", number=seance.number)
              + " — " + (_("final report") if report.final else _("draft"))),
+        *(Para(_("Séance reopened on %(date)s at %(time)s by the organisation.",
+                 date=tr.date(at.date().isoformat()), time=tr.time(at.strftime("%H:%M"))))
+          for at in report.reopened),
     ]
     sections: dict[str, Callable[[], list[Block]]] = {
         "summary": lambda: _summary(report, tr), "agenda": lambda: _agenda(report, tr),
@@ -166,15 +169,20 @@ def _figures(row: Row, tr: Translator) -> str:
 def _decisions(report: Report, tr: Translator) -> list[Block]:
     _ = tr.gettext
     rule, s = report.rule, report.synthesis
-    out: list[Block] = [Para(_(
+    out: list[Block] = [Para(tr.ngettext(
         "Consensus: at least %(agree)s agree, at most %(disagree)s disagree, with at least "
-        "%(votes)s votes.", agree=tr.percent(rule.min_agree * 100),
-        disagree=tr.percent(rule.max_disagree * 100), votes=rule.min_votes))]
+        "%(num)s vote.",
+        "Consensus: at least %(agree)s agree, at most %(disagree)s disagree, with at least "
+        "%(num)s votes.", rule.min_votes, agree=tr.percent(rule.min_agree * 100),
+        disagree=tr.percent(rule.max_disagree * 100)))]
     out.append(Bullets(tuple((r.item.text, " — " + _figures(r, tr)) for r in s.consensus))
                if s.consensus else Para(_("No proposal reaches consensus.")))
     if s.divisive:
         out += [Heading(3, _("What divides the room: to deepen")),
                 Bullets(tuple(f"{r.item.text} — {_figures(r, tr)}" for r in s.divisive))]
+    if s.no_consensus:
+        out += [Heading(3, _("No consensus")),
+                Bullets(tuple(f"{r.item.text} — {_figures(r, tr)}" for r in s.no_consensus))]
     if s.priorities:
         out += [Heading(3, _("Top priorities")), Bullets(tuple(
             f"{r.item.text} — " + (tr.ngettext("%(num)s point", "%(num)s points", r.points)

@@ -170,3 +170,51 @@ def save_card(session_id: int, card: int, language: str, question_id: int, value
         return saved
 
     return op
+
+
+SEANCE_CLOSED = N_("This séance is closed: nothing can be changed any more.")
+
+
+def save_card_sheet(session_id: int, card: int, language: str, values: dict[int, Any], *,
+                    correction: bool, who: str) -> Op[CardSaved]:
+    """A whole paper card, as printed: its answers to the séance's questions, open or not,
+    in one write. A question already entered for this card refuses the whole card unless
+    it is a correction (the earlier answer kept in the audit). An answer typed after its
+    question closed counts in its results and is marked late in the audit."""
+
+    def op(conn: sqlite3.Connection) -> CardSaved:
+        seance = conn.execute("SELECT closed_at FROM sessions WHERE id = ?",
+                              (session_id,)).fetchone()
+        if seance is None or seance["closed_at"] is not None:
+            raise AnswerError(SEANCE_CLOSED, 409)
+        saved = card_participant(conn, session_id, card, language)
+        for question_id, value in values.items():
+            row = conn.execute("SELECT state FROM questions WHERE id = ? AND session_id = ?",
+                               (question_id, session_id)).fetchone()
+            if row is None:
+                raise LookupError(question_id)
+            after = json.dumps(value, ensure_ascii=False)
+            earlier = conn.execute("SELECT value FROM answers WHERE question_id = ?"
+                                   " AND participant_id = ?",
+                                   (question_id, saved.participant.id)).fetchone()
+            if earlier is not None and not correction:
+                raise AnswerError(N_("Card %(card)s was already entered. Tick “correction” "
+                                     "to replace it."), 409, card=card)
+            late = row["state"] == "closed"
+            if earlier is not None or late:
+                conn.execute(
+                    "INSERT INTO card_audit (session_id, card, question_id, before, after, who,"
+                    " at, late) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (session_id, card, question_id, earlier["value"] if earlier else "",
+                     after, who, now(), int(late)))
+            # Stored whatever the question's state: the séance is open (checked above).
+            conn.execute(CARD_ANSWER, (question_id, saved.participant.id, after, now()))
+        return saved
+
+    return op
+
+
+CARD_ANSWER = ("INSERT INTO answers (question_id, participant_id, value, answered_at)"
+               " VALUES (?, ?, ?, ?) ON CONFLICT (question_id, participant_id)"
+               " DO UPDATE SET value = excluded.value, answered_at = excluded.answered_at")
+

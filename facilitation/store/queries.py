@@ -288,7 +288,7 @@ async def list_steps(db: Database, session_id: int) -> tuple[Step, ...]:
     )
     return tuple(
         Step(int(r["id"]), int(r["position"]), r["kind"], r["title"], r["prompt"], r["started_at"],
-             r["settings"])
+             r["settings"], r["timer_minutes"], r["timer_ends_at"])
         for r in rows
     )
 
@@ -429,14 +429,6 @@ def participant_of(row: aiosqlite.Row) -> Participant:
                        row["channel"], None if group is None else int(group))
 
 
-
-
-async def list_participants(db: Database, session_id: int, limit: int = 500) -> list[Participant]:
-    rows = await db.fetchall(
-        "SELECT * FROM participants WHERE session_id = ? ORDER BY id DESC LIMIT ?",
-        (session_id, limit),
-    )
-    return [participant_of(row) for row in rows]
 
 
 async def presence(db: Database, session_id: int) -> Presence:

@@ -16,6 +16,7 @@ from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.store import votes as qv
 from facilitation.store.database import Database
+from facilitation.store.editor import reopenings
 
 
 async def get_edits(db: Database, session_id: int) -> Edits:
@@ -73,6 +74,8 @@ async def build(db: Database, session_id: int, zone: dt.tzinfo = dt.UTC) -> Repo
         next_seance=next_seance,
         next_agenda=tuple(await qv.list_agenda(db, next_seance.id)) if next_seance else (),
         edits=edits,
+        reopened=tuple(dt.datetime.fromisoformat(at).astimezone(zone)
+                       for at in await reopenings(db, session_id)),
     )
 
 

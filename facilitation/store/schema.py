@@ -258,6 +258,26 @@ MIGRATIONS: tuple[Migration, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX idempotency_created ON idempotency(created_at);
     """,
+    # 11: what the organisation did to a whole séance (reopening it once closed): who, when.
+    """
+    CREATE TABLE session_audit (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        action TEXT NOT NULL,
+        who TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX session_audit_session ON session_audit(session_id, id);
+    """,
+    # 12: a step's optional timer, started by the facilitator (it closes nothing by itself).
+    """
+    ALTER TABLE steps ADD COLUMN timer_minutes INTEGER;
+    ALTER TABLE steps ADD COLUMN timer_ends_at TEXT;
+    """,
+    # 13: a paper card typed after its question closed is marked late in the audit.
+    """
+    ALTER TABLE card_audit ADD COLUMN late INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 

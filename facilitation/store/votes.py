@@ -148,7 +148,20 @@ async def close_and_continue(db: Database, session_id: int, plan: SessionPlan,
             raise LookupError(session_id)
         if row["closed_at"] is not None:
             raise VoteError(N_("This séance is already closed."), 409)
-        new_id = _insert_session(conn, int(row["workshop_id"]), plan)
+        # Closed again after the organisation reopened it: the next séance made (or chosen)
+        # the first time is updated, and what it already carries is not carried twice. A
+        # démarche whose next séance is planned and not held yet leads to it: not a second
+        # "Séance 2" beside it, and it keeps its own déroulé and objectives.
+        following = conn.execute("SELECT id FROM sessions WHERE previous_id = ?",
+                                 (session_id,)).fetchone() \
+            or conn.execute(PLANNED_NEXT, (session_id,)).fetchone()
+        if following is None:
+            new_id = _insert_session(conn, int(row["workshop_id"]), plan)
+        else:
+            new_id = int(following["id"])
+            conn.execute("UPDATE sessions SET title = ?, date = ?, time = ?, place = ?"
+                         " WHERE id = ?", (plan.title, plan.date, plan.time, plan.place, new_id))
+            conn.execute("DELETE FROM agenda_items WHERE session_id = ?", (new_id,))
         conn.execute("UPDATE sessions SET previous_id = ?, consensus = (SELECT consensus"
                            " FROM sessions WHERE id = ?) WHERE id = ?",
                            (session_id, session_id, new_id))
@@ -159,10 +172,20 @@ async def close_and_continue(db: Database, session_id: int, plan: SessionPlan,
         cursor = conn.execute("SELECT id FROM steps WHERE session_id = ? AND kind ="
                                 " 'proposals' ORDER BY position LIMIT 1", (new_id,))
         step = cursor.fetchone()
-        theme_map: dict[int, int] = {}
+        if step is None and carry:
+            step = _add_proposals_step(conn, new_id)
+        theme_map: dict[int, int] = {
+            int(r[0]): int(r[1]) for r in conn.execute(
+                "SELECT origin_id, id FROM themes WHERE session_id = ? AND origin_id IS NOT"
+                " NULL", (new_id,))}
+        carried = {int(r[0]) for r in conn.execute(
+            "SELECT origin_id FROM proposals WHERE session_id = ? AND origin_id IS NOT NULL",
+            (new_id,))}
         cursor = conn.execute("SELECT id, name, position FROM themes WHERE session_id = ?",
                                 (session_id,))
         for theme in cursor.fetchall():
+            if int(theme["id"]) in theme_map:
+                continue
             inserted = conn.execute(
                 "INSERT INTO themes (session_id, name, position, created_at, origin_id)"
                 " VALUES (?, ?, ?, ?, ?)",
@@ -171,6 +194,8 @@ async def close_and_continue(db: Database, session_id: int, plan: SessionPlan,
             theme_map[int(theme["id"])] = inserted.lastrowid
         if step is not None:
             for pid in carry:
+                if pid in carried:
+                    continue
                 cursor = conn.execute("SELECT * FROM proposals WHERE id = ? AND session_id"
                                         " = ?", (pid, session_id))
                 old = cursor.fetchone()
@@ -186,6 +211,27 @@ async def close_and_continue(db: Database, session_id: int, plan: SessionPlan,
     return await db.write(op)
 
 
+def _add_proposals_step(conn: sqlite3.Connection, session_id: int) -> sqlite3.Row:
+    """A planned séance without a proposals step gets one for what is carried over, before
+    its vote, synthesis or closing (so nothing carried is dropped)."""
+    row = conn.execute("SELECT min(position) FROM steps WHERE session_id = ? AND kind IN"
+                       " ('vote', 'synthesis', 'closing')", (session_id,)).fetchone()
+    end = conn.execute("SELECT coalesce(max(position) + 1, 0) FROM steps WHERE session_id = ?",
+                       (session_id,)).fetchone()
+    position = int(row[0]) if row[0] is not None else int(end[0])
+    # Two passes keep positions unique while they shift.
+    conn.execute("UPDATE steps SET position = -position - 1 WHERE session_id = ? AND position >= ?",
+                 (session_id, position))
+    conn.execute("UPDATE steps SET position = -position WHERE session_id = ? AND position < 0",
+                 (session_id,))
+    conn.execute("INSERT INTO steps (session_id, position, kind, title, prompt, settings)"
+                 " VALUES (?, ?, 'proposals', '', '', '{}')", (session_id, position))
+    found = conn.execute("SELECT id FROM steps WHERE session_id = ? AND position = ?",
+                         (session_id, position)).fetchone()
+    assert found is not None  # noqa: S101
+    return found  # type: ignore[no-any-return]
+
+
 def next_plan(title: str, date: str, time: str, place: str, agenda: list[str],
               language: str) -> SessionPlan:
     steps = tuple(StepPlan(kind, "") for kind in (
@@ -197,6 +243,26 @@ def next_plan(title: str, date: str, time: str, place: str, agenda: list[str],
 async def next_seance(db: Database, session_id: int) -> Seance | None:
     """The séance created when this one was closed, if it was."""
     row = await db.fetchone("SELECT id FROM sessions WHERE previous_id = ?", (session_id,))
+    return None if row is None else await get_session(db, int(row["id"]))
+
+
+# The démarche's next séance, planned and not held yet (nobody joined, no step started).
+PLANNED_NEXT = (
+    "SELECT n.id FROM sessions n JOIN sessions s ON s.workshop_id = n.workshop_id"
+    " WHERE s.id = ? AND n.number = s.number + 1 AND n.closed_at IS NULL"
+    " AND n.previous_id IS NULL"
+    " AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.session_id = n.id)"
+    " AND NOT EXISTS (SELECT 1 FROM steps t WHERE t.session_id = n.id"
+    " AND t.started_at IS NOT NULL)")
+
+
+async def following(db: Database, session_id: int) -> Seance | None:
+    """The séance closing this one leads to: the one made at an earlier closing (the séance
+    was reopened), else the démarche's next séance if it is planned and not held yet."""
+    made = await next_seance(db, session_id)
+    if made is not None:
+        return made
+    row = await db.fetchone(PLANNED_NEXT, (session_id,))
     return None if row is None else await get_session(db, int(row["id"]))
 
 

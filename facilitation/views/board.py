@@ -56,9 +56,13 @@ async def _act(request: Request, action: Callable[[Seance], Awaitable[object]],
         return await page(request, seance, token, status_code=error.status, error=error.message,
                           error_params=error.params)
     broadcaster(request).answers_changed(seance.id)
-    if is_htmx(request) or request.headers.get("x-requested-with") == "fetch":
+    # A drag on the board (a script) needs nothing back; a boosted form redraws the board.
+    if (is_htmx(request) and not request.headers.get("hx-boosted")) \
+            or request.headers.get("x-requested-with") == "fetch":
         return Response(status_code=204)
     target = request.url_for("facilitator:show", token=token)
+    if request.headers.get("hx-boosted"):
+        return RedirectResponse(str(target), 303)  # the board is redrawn in place
     return RedirectResponse(f"{target}#{anchor}", 303)
 
 

@@ -16,9 +16,11 @@ from facilitation.i18n_keys import N_, UserError
 from facilitation.live import topic
 from facilitation.polls import RESULTS_MODES, Settings
 from facilitation.seances import Seance
+from facilitation.steering import MOVES
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.store import votes as qv
+from facilitation.timer import read_minutes
 from facilitation.views.common import (
     broadcaster,
     db_of,
@@ -28,7 +30,7 @@ from facilitation.views.common import (
     seance_for_link,
     services,
 )
-from facilitation.voting import VoteSettings, agenda_draft
+from facilitation.voting import VoteSettings, agenda_draft, voted_themes
 from facilitation.web import is_htmx, language_of, read_form, render, translator
 
 
@@ -39,12 +41,14 @@ async def show(request: Request) -> Response:
 
 async def page(request: Request, seance: Seance, token: str, status_code: int = 200,
                **context: Any) -> Response:
-    """The facilitator's page, also re-shown with an error message after a refused action."""
+    """The facilitator's page, also re-shown with an error message after a refused action
+    (only that message for an action sent in the background from the run view)."""
+    if request.headers.get("hx-target") == "run-error":
+        return render(request, "partials/run_error.html", status_code=status_code, **context)
     db = db_of(request)
     snap = await broadcaster(request).snapshot(seance.id)
     assert snap is not None  # noqa: S101
     links = await q.active_links(db, seance.id)
-    participants = await q.list_participants(db, seance.id, limit=200)
     kind = snap.state.step.kind if snap.state.step else ""
     board: dict[str, Any] = {}
     if kind in ("proposals", "clustering", "vote"):
@@ -56,19 +60,23 @@ async def page(request: Request, seance: Seance, token: str, status_code: int = 
         }
     if kind == "closing" and snap.synthesis is not None:
         themes = await qp.list_themes(db, seance.id)
-        voted = {item.id for step in snap.state.steps if step.kind == "vote"
-                 for item in await qv.vote_items(db, seance.id,
-                                                 VoteSettings.from_json(step.settings))
-                 if item.kind == "theme"}
+        theme_of = {p.id: p.theme_id for p in await qp.list_proposals(db, seance.id)}
+        voted = voted_themes([item for step in snap.state.steps if step.kind == "vote"
+                              for item in await qv.vote_items(
+                                  db, seance.id, VoteSettings.from_json(step.settings))],
+                             theme_of)
         tr = translator(request)
         board["agenda"] = agenda_draft(snap.synthesis, voted, {t.id: t.name for t in themes},
                                        tr.gettext)
+        board["following"] = await qv.following(db, seance.id)
     return render(request, "pages/facilitator.html", status_code=status_code,
                   seance=snap.state.seance, snap=snap, token=token, links=links,
-                  participants=participants, board=board, **context)
+                  board=board, **context)
 
 
 def _back(request: Request, token: str) -> Response:
+    if is_htmx(request):
+        return Response(status_code=204)  # sent in the background: the push redraws
     return RedirectResponse(request.url_for("facilitator:show", token=token), 303)
 
 
@@ -76,10 +84,13 @@ async def step(request: Request) -> Response:
     """Go to a step: `position`, or `move` = next / previous."""
     memory, token = await memory_for_link(request, "facilitator")
     form = await read_form(request)
-    target = target_step(memory.seance.current_step, str(form.get("move", "")),
-                         str(form.get("position", "")))
+    current = memory.seance.current_step
+    target = target_step(current, str(form.get("move", "")), str(form.get("position", "")))
     if target is None:
         raise HTTPException(422, "position")
+    if str(form.get("from", current)) != str(current):
+        # "Next" pressed twice (a double click, another tab): the first already moved.
+        return _back(request, token)
     try:
         await actions.go_to_step(services(request), memory, target)
     except UserError as error:
@@ -99,6 +110,36 @@ def target_step(current: int, move: str, position: str) -> int | None:
     return None
 
 
+async def walk(request: Request) -> Response:
+    """The facilitator's clicker (keys on the run view) and "close and open the next
+    question": `move` = next / previous, `question` = the question that must still be open."""
+    memory, token = await memory_for_link(request, "facilitator")
+    form = await read_form(request)
+    move, expected = str(form.get("move", "")), str(form.get("question", ""))
+    if move not in MOVES or (expected and not (expected.isdigit() and len(expected) < 12)):
+        raise HTTPException(422, "move")
+    try:
+        await actions.walk(services(request), memory, move,
+                           int(expected) if expected else None)
+    except UserError as error:
+        return await page(request, memory.seance, token, status_code=error.status,
+                          error=error.message)
+    return _back(request, token)
+
+
+async def timer(request: Request) -> Response:
+    """Start the current step's timer (`minutes`), or stop it (`stop`)."""
+    memory, token = await memory_for_link(request, "facilitator")
+    form = await read_form(request)
+    try:
+        minutes = None if form.get("stop") else read_minutes(str(form.get("minutes", ""))[:20])
+        await actions.set_timer(services(request), memory, minutes)
+    except UserError as error:
+        return await page(request, memory.seance, token, status_code=error.status,
+                          error=error.message, error_params=error.params)
+    return _back(request, token)
+
+
 async def question_state(request: Request) -> Response:
     memory, token = await memory_for_link(request, "facilitator")
     await read_form(request)
@@ -113,8 +154,6 @@ async def question_state(request: Request) -> Response:
     except UserError as error:
         return await page(request, memory.seance, token, status_code=error.status,
                           error=error.message)
-    if is_htmx(request):
-        return Response(status_code=204)
     return _back(request, token)
 
 
@@ -126,8 +165,6 @@ async def _change_settings(request: Request, change: Callable[[Settings], Settin
                                       int_param(request, "question_id"), change)
     except LookupError:
         raise HTTPException(404) from None
-    if is_htmx(request):
-        return Response(status_code=204)
     return _back(request, token)
 
 
@@ -138,6 +175,13 @@ async def results_mode(request: Request) -> Response:
     if mode not in RESULTS_MODES:
         raise HTTPException(422, "mode")
     return await _change_settings(request, lambda s: replace(s, results=mode))
+
+
+async def phone_results(request: Request) -> Response:
+    """Let phones see a question's results once it is closed (or stop showing them)."""
+    form = await read_form(request)
+    show = form.get("show") == "1"
+    return await _change_settings(request, lambda s: replace(s, phone_results=show))
 
 
 async def hide_word(request: Request) -> Response:

@@ -10,7 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from facilitation import actions, security
 from facilitation.i18n_keys import N_, UserError
-from facilitation.polls import Question, raw_from_form, validate_answer
+from facilitation.polls import Question, blank, raw_from_form, sent_back, validate_answer
 from facilitation.proposals import ProposalError
 from facilitation.seances import Seance
 from facilitation.store import proposals as qp
@@ -42,9 +42,12 @@ async def _page(request: Request, seance: Seance, token: str, status_code: int =
             vote_settings = settings
             vote_items = await qv.vote_items(db_of(request), seance.id, settings)
     context.setdefault("cards", await card_count(db_of(request), seance.id))
+    # The card as printed: every poll question of the séance, open, closed or not yet.
+    sheet = [question for step in state.steps if step.kind == "poll"
+             for question in await q.list_questions(db_of(request), step.id)]
     return render(request, "pages/helper.html", status_code=status_code, seance=seance,
                   state=state, token=token, presence=presence, entered=entered[::-1],
-                  vote_settings=vote_settings, vote_items=vote_items,
+                  vote_settings=vote_settings, vote_items=vote_items, sheet=sheet,
                   subgroups=await qp.list_subgroups(db_of(request), seance.id),
                   saved=int(saved) if saved.isdigit() and len(saved) < 7 else None, **context)
 
@@ -72,6 +75,33 @@ async def answer(request: Request) -> Response:
                            error=error.message, error_params=error.params, card=raw_card[:6],
                            kept=_ticks(question, form), correction=correction)
     target = request.url_for("helper:show", token=token).include_query_params(saved=card)
+    return RedirectResponse(target, 303)
+
+
+async def card(request: Request) -> Response:
+    """A whole paper card, typed as it is printed: every question of the séance in one form,
+    open or already closed (cards are collected during the poll and typed after it)."""
+    memory, token = await memory_for_link(request, "helper")
+    form = await read_form(request)
+    raw_card = str(form.get("card", "")).strip()
+    correction = form.get("correction") == "1"
+    questions = actions.card_questions(memory)
+    raws = {question.id: raw_from_form(form, f"q{question.id}-") for question in questions}
+    try:
+        number = actions.card_number(raw_card)
+        await actions.enter_card_sheet(services(request), memory, number, raws,
+                                       correction=correction,
+                                       who=f"helper:{security.hash_token(token)[:8]}",
+                                       key=idempotency_key(form))
+    except UserError as error:
+        # Nothing typed is lost: the card comes back as it was, the refusal beside it.
+        kept = {question.id: sent_back(question, raws[question.id]) for question in questions
+                if not blank(raws[question.id])}
+        return await _page(request, memory.seance, token, status_code=error.status,
+                           error=error.message, error_params=error.params, card=raw_card[:6],
+                           kept=kept, correction=correction,
+                           failed=getattr(error, "question_id", None))
+    target = request.url_for("helper:show", token=token).include_query_params(saved=number)
     return RedirectResponse(target, 303)
 
 

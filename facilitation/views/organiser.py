@@ -9,13 +9,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from facilitation import plans, security
+from facilitation import plans, ready_plans, security
 from facilitation.i18n_keys import N_
 from facilitation.plans import PlanError, SessionPlan, StepPlan, WorkshopPlan
 from facilitation.polls import Question
 from facilitation.seances import Step
 from facilitation.store import queries as q
 from facilitation.store import votes as qv
+from facilitation.store.editor import closed_sessions
 from facilitation.views.common import db_of, int_param
 from facilitation.web import FieldTooLong, field, read_form, render
 
@@ -133,12 +134,16 @@ async def _workshop(request: Request, workshop_id: int, status_code: int = 200,
     sessions = await q.list_sessions(db, workshop_id)
     links = {s.id: await q.active_links(db, s.id) for s in sessions}
     polls: dict[int, list[tuple[Step, tuple[Question, ...]]]] = {}
+    steps_of = {s.id: await q.list_steps(db, s.id) for s in sessions}
     for s in sessions:
         polls[s.id] = [(step, await q.list_questions(db, step.id))
-                       for step in await q.list_steps(db, s.id) if step.kind == "poll"]
+                       for step in steps_of[s.id] if step.kind == "poll"]
     rules = {s.id: await qv.get_rule(db, s.id) for s in sessions}
+    ready = ready_plans.load(request.app.state.settings.sessions_dir)
     return render(request, "pages/organiser_workshop.html", status_code=status_code,
                   workshop=found, sessions=sessions, links=links, polls=polls, rules=rules,
+                  ready_plans=ready, typed=context.pop("typed", {}), steps_of=steps_of,
+                  closed=await closed_sessions(db, workshop_id),
                   public_url=request.app.state.settings.public_url, **context)
 
 
@@ -148,6 +153,7 @@ async def create_session(request: Request) -> Response:
     if await q.get_workshop(db_of(request), workshop_id) is None:
         raise HTTPException(404)
     form = await read_form(request)
+    typed = {k: v for k, v in form.items() if isinstance(v, str) and k not in ("csrf", "idem")}
     try:
         title = field(form, "title", plans.MAX_TITLE)
         place = field(form, "place", plans.MAX_TITLE)
@@ -155,72 +161,31 @@ async def create_session(request: Request) -> Response:
         date = plans.check_date(field(form, "date", 20))
         time = plans.check_time(field(form, "time", 10))
     except FieldTooLong as error:
-        return await _workshop(request, workshop_id, 422,
+        return await _workshop(request, workshop_id, 422, typed=typed,
                                error=N_("“%(field)s” is too long (%(limit)s characters at most)."),
                                error_params={"field": error.name, "limit": error.limit})
     except PlanError as error:
         return await _workshop(request, workshop_id, 422, error=error.message,
-                               error_params=error.params)
+                               error_params=error.params, typed=typed)
     language = str(form.get("language", "fr-FR"))
     if not title:
-        return await _workshop(request, workshop_id, 422, error=N_("Give the séance a title."))
+        return await _workshop(request, workshop_id, 422, error=N_("Give the séance a title."),
+                               typed=typed)
     if language not in plans.LANGUAGES:
         language = "fr-FR"
-    steps = tuple(StepPlan(kind, "") for kind in DEFAULT_STEPS)
+    chosen = str(form.get("plan", ""))
+    ready = {p.key: p.steps for p in ready_plans.load(request.app.state.settings.sessions_dir)}
+    if chosen == ready_plans.EMPTY:
+        steps = ready_plans.empty_steps()
+    elif chosen in ready:
+        steps = ready[chosen]
+    else:  # no choice sent (an old form): the usual déroulé
+        steps = tuple(StepPlan(kind, "") for kind in DEFAULT_STEPS)
     plan = SessionPlan(title=title, date=date, time=time, place=place, objectives=objectives,
                        language=language, steps=steps)
-    await q.create_session(db_of(request), workshop_id, plan)
-    return RedirectResponse(request.url_for("organiser:workshop", workshop_id=workshop_id), 303)
-
-
-def _lines(form: Any, name: str) -> list[str]:
-    return [line.strip() for line in str(form.get(name, ""))[:20_000].splitlines()
-            if line.strip()]
-
-
-async def add_question(request: Request) -> Response:
-    """Add a question to a poll step, with the same rules as a plan file."""
-    require_organiser(request)
-    session_id = int_param(request, "session_id")
-    seance = await q.get_session(db_of(request), session_id)
-    if seance is None:
-        raise HTTPException(404)
-    form = await read_form(request)
-    raw_step, raw_max = str(form.get("step", "")), str(form.get("max", "")).strip()
-    kind = str(form.get("kind", "single"))
-    table: dict[str, Any] = {
-        "kind": kind,
-        "text": str(form.get("text", ""))[:plans.MAX_LONG_TEXT],
-        "results": "closed" if form.get("results_closed") == "1" else "live",
-        "allow_change": form.get("no_change") != "1",
-    }
-    lines = _lines(form, "choices")
-    if kind == "matrix":
-        table.update(items=lines, levels=_lines(form, "levels"))
-    elif kind == "scale":
-        low, _, high = str(form.get("scale", "1-5")).partition("-")
-        table.update(min=int(low) if low.isdigit() else low, max=int(high) if high.isdigit()
-                     else high)
-        labels = [str(form.get(k, "")).strip()[:200] for k in ("low_label", "high_label")]
-        if any(labels):  # one end alone is refused by the plan rules, with a message
-            table["labels"] = [label for label in labels if label]
-    elif kind != "text":
-        table["choices"] = lines
-    if raw_max and kind == "multiple":
-        table["max"] = int(raw_max) if raw_max.isdigit() and len(raw_max) < 4 else raw_max
-    try:
-        question = plans.parse_question(table, seance.title)
-        if not raw_step.isdigit() or len(raw_step) > 12:
-            raise LookupError(raw_step)
-        await q.add_question(db_of(request), session_id, int(raw_step), question)
-    except PlanError as error:
-        return await _workshop(request, seance.workshop_id, 422, error=error.message,
-                               error_params=error.params)
-    except LookupError:
-        return await _workshop(request, seance.workshop_id, 422,
-                               error=N_("Choose the flash-poll step for this question."))
-    target = request.url_for("organiser:workshop", workshop_id=seance.workshop_id)
-    return RedirectResponse(str(target) + f"#seance-{session_id}", 303)
+    session_id = await q.create_session(db_of(request), workshop_id, plan)
+    target = request.url_for("organiser:workshop", workshop_id=workshop_id)
+    return RedirectResponse(f"{target}#seance-{session_id}", 303)
 
 
 async def rotate_link(request: Request) -> Response:

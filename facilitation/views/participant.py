@@ -16,7 +16,7 @@ from facilitation.i18n_keys import N_, UserError
 from facilitation.live import topic
 from facilitation.memory import SeanceMemory
 from facilitation.panels import Panel
-from facilitation.polls import raw_from_form
+from facilitation.polls import raw_from_form, sent_back
 from facilitation.seances import MAX_NAME, Participant, Seance
 from facilitation.views.common import broadcaster, db_of, memory_of, pump, services
 from facilitation.web import (
@@ -165,15 +165,17 @@ async def answer(request: Request) -> Response:
     memory, participant = await _joined(request)
     form = await read_form(request)
     question_id = _form_int(form, "question")
+    raw = raw_from_form(form)
     try:
         await actions.submit_answer(services(request), memory, participant, question_id,
-                                    raw_from_form(form), key=idempotency_key(form))
+                                    raw, key=idempotency_key(form))
     except UserError as error:
         # Keep the form on screen for a fixable mistake; a closed question moves on.
         question = memory.question(question_id) if question_id is not None else None
         keep = question is not None and question.is_open and error.status != 409
         return await respond(request, memory, participant,
-                             Panel("question", question) if keep else None,
+                             Panel("question", question, sent_back(question, raw))
+                             if keep and question is not None else None,
                              status_code=error.status, error=error.message,
                              error_params=error.params)
     return await _done(request, memory, participant)

@@ -10,8 +10,8 @@ from starlette.websockets import WebSocket
 from facilitation import actions, i18n
 from facilitation.i18n_keys import UserError
 from facilitation.live import topic
+from facilitation.steering import MOVES
 from facilitation.views.common import broadcaster, memory_for_link, pump, seance_for_link, services
-from facilitation.views.facilitator import target_step
 from facilitation.web import read_form, render
 
 
@@ -26,14 +26,15 @@ async def show(request: Request) -> Response:
 
 
 async def step(request: Request) -> Response:
-    """Next / previous step from the projector's keyboard (a presenter clicker)."""
+    """Next / previous from the projector's keyboard (a presenter clicker): through the
+    questions of a poll step, then the steps."""
     memory, _token = await memory_for_link(request, "screen")
     form = await read_form(request)
-    target = target_step(memory.seance.current_step, str(form.get("move", "")), "")
-    if target is None:
+    move = str(form.get("move", ""))
+    if move not in MOVES:
         raise HTTPException(422, "move")
     try:
-        await actions.go_to_step(services(request), memory, target)
+        await actions.walk(services(request), memory, move)
     except UserError:
         return Response(status_code=409)  # a closed séance stays where it ended
     return Response(status_code=204)

@@ -59,8 +59,10 @@ async def _facilitator_action(request: Request, action: Any) -> Response:
         return await page(request, seance, token, status_code=error.status, error=error.message,
                           error_params=error.params)
     broadcaster(request).state_changed(seance.id)
-    return RedirectResponse(str(request.url_for("facilitator:show", token=token)) + "#vote",
-                            303)
+    target = str(request.url_for("facilitator:show", token=token))
+    if request.headers.get("hx-boosted"):
+        return RedirectResponse(target, 303)  # redrawn in place, where the facilitator was
+    return RedirectResponse(target + "#vote", 303)
 
 
 def _current_vote(state: State) -> Step:
@@ -95,11 +97,16 @@ async def configure(request: Request) -> Response:
             raise VoteError(N_("Choose the theme to vote on."))
         if target == "selection" and not selection:
             raise VoteError(N_("Choose the proposals to vote on."))
-        await qv.set_vote_settings(db, seance.id, step.id, VoteSettings(
+        chosen = VoteSettings(
             method=method, target=target,
             theme_id=int(raw_theme) if target == "theme" else None,
             selection=selection if target == "selection" else (),
-            points=int(points), max_per_item=int(most)))
+            points=int(points), max_per_item=int(most))
+        # "Open the vote" on the same form: the method chosen is the one opened, in one write.
+        opening = form.get("open") == "1"
+        if opening and not await qv.vote_items(db, seance.id, chosen):
+            raise VoteError(N_("There is nothing to vote on yet."), 409)
+        await qv.set_vote_settings(db, seance.id, step.id, replace(chosen, open=opening))
 
     return await _facilitator_action(request, action)
 

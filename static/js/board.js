@@ -2,9 +2,11 @@
 // the same move the card's own form sends; the forms stay for keyboard and no-JS use.
 (function () {
   "use strict";
-  document.addEventListener("DOMContentLoaded", function () {
+  // Set up on load, and again when an action redraws the board.
+  function setUp() {
     var board = document.getElementById("board");
-    if (!board || typeof Sortable === "undefined") { return; }
+    if (!board || board.getAttribute("data-ready") || typeof Sortable === "undefined") { return; }
+    board.setAttribute("data-ready", "1");
     var base = board.getAttribute("data-move-url");
     var csrf = board.getAttribute("data-csrf");
     var lists = board.querySelectorAll(".board-list");
@@ -29,5 +31,7 @@
         }
       });
     }
-  });
+  }
+  document.addEventListener("DOMContentLoaded", setUp);
+  document.addEventListener("htmx:afterSettle", setUp);
 })();

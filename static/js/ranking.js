@@ -127,3 +127,33 @@
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:load", function (event) { init(event.detail.elt); });
 })();
+
+// A proposal being typed when the step moves on (a pushed panel, or one fetched after a
+// push): the new panel says what was not sent, or takes the text back if it asks again.
+(function () {
+  "use strict";
+  var kept = "";
+  function before(event) {
+    var d = event.detail, box = document.getElementById("proposal-text");
+    var fetched = d.requestConfig && d.requestConfig.verb === "get";
+    if (d.target && d.target.id === "panel" && box && (fetched || event.type === "htmx:oobBeforeSwap")) {
+      kept = box.value.trim();
+    }
+  }
+  function after() {
+    var panel = document.getElementById("panel"), box = document.getElementById("proposal-text");
+    if (!kept || !panel) { return; }
+    if (box) { box.value = kept; } else {
+      var div = document.createElement("div"), p = document.createElement("p");
+      var quote = document.createElement("blockquote");
+      div.className = "draft"; p.textContent = panel.getAttribute("data-unsent");
+      quote.className = "item"; quote.textContent = kept;
+      div.appendChild(p); div.appendChild(quote); panel.insertBefore(div, panel.firstChild);
+    }
+    kept = "";
+  }
+  document.addEventListener("htmx:oobBeforeSwap", before);
+  document.addEventListener("htmx:beforeSwap", before);
+  document.addEventListener("htmx:oobAfterSwap", after);
+  document.addEventListener("htmx:afterSettle", after);
+})();

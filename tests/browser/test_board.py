@@ -34,6 +34,7 @@ def create_themes(page, *names):
     for name in names:
         page.get_by_label("Nouveau thème").fill(name)
         page.get_by_role("button", name="Créer", exact=True).click()
+        column(page, name).wait_for()  # with JavaScript the board is redrawn in place
 
 
 def column(page, name):
@@ -72,16 +73,22 @@ def test_keyboard_alone(browser, board):
     page.goto(board.urls["facilitator"])
     tab_to(page, lambda f: f["id"] == "theme-name", "new theme name")
     page.keyboard.type("Formation")
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # sent in the background: the board is redrawn in place
+    column(page, "Formation").wait_for()
     tab_to(page, lambda f: f["label"] == "Thème pour « cours d'informatique »", "card's theme")
     select = page.get_by_label("Thème pour « cours d'informatique »")
     page.keyboard.press("ArrowDown")  # from "Non classées" to the new theme
     assert select.input_value() != "unsorted"
     page.keyboard.press("Tab")  # to the card's "Déplacer" button
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    assert "cours d'informatique" in column(page, "Formation").inner_text()
+    page.keyboard.press("Enter")
+    column(page, "Formation").locator(".board-card", has_text="cours d'informatique").wait_for()
+    # The keyboard user is still on that card (its "Déplacer" button), once redrawn.
+    focused = "(document.activeElement.closest('.board-card') || {}).textContent || ''"
+    for _ in range(30):
+        if "cours d'informatique" in page.evaluate(focused):
+            break
+        page.wait_for_timeout(100)
+    assert "cours d'informatique" in page.evaluate(focused)
     ctx.close()
 
 

@@ -145,7 +145,7 @@ def test_a_helper_enters_cards_with_the_keyboard_alone(browser, server, http):
     # "correction" and saves.
     enter("7", 1)
     assert "déjà saisi" in page.get_by_role("alert").inner_text()
-    assert page.locator("input[name=choice]:checked").count() == 1
+    assert page.locator("input[name$='-choice']:checked").count() == 1
     tab_to(page, field("correction"), "correction box")
     page.keyboard.press("Space")
     with page.expect_navigation():  # the next page, not the old one
@@ -176,11 +176,11 @@ def test_a_facilitator_runs_the_seance_with_the_keyboard(browser, server, http):
     page.goto(server.urls["facilitator"])
     tab_to(page, field("headcount"), "headcount")
     page.keyboard.type("18")
-    with page.expect_navigation():  # the next page, not the old one
-        page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # sent in the background: the page stays where it is
+    page.locator("#facilitator-now", has_text="18 personnes présentes").wait_for(timeout=5000)
     assert "18 personnes présentes" in httpx.get(server.urls["screen"]).text
 
-    tab_to(page, lambda f: f["tag"] == "button" and f["label"].startswith("Fermer"),
+    tab_to(page, lambda f: f["tag"] == "button" and f["label"].startswith("Fermer :"),
            "close the question")
     page.keyboard.press("Enter")
     page.get_by_role("button", name=re.compile("^Rouvrir")).first.wait_for()

@@ -171,7 +171,7 @@ def test_results_hidden_until_closed_on_the_projector(browser, server, room):
     assert "s'afficheront à la fermeture" in screen.locator("#screen").inner_text()
     assert "confiance" not in screen.locator("#screen").inner_text()
     room.post(f"/questions/{text['id']}/close")
-    screen.locator(".ranked", has_text="confiance").wait_for(timeout=3000)
+    screen.locator("#screen .cloud", has_text="confiance").wait_for(timeout=3000)
     ctx.close()
 
 

@@ -7,6 +7,7 @@ import re
 
 import zxingcpp
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests.browser.conftest import PHONE
 
@@ -62,9 +63,9 @@ def run_seance(browser, server, javascript: bool) -> None:
     assert fac.locator("#facilitator-announce").get_attribute("aria-live") == "polite"
 
     # The projector shows n = 1 and the chosen bar at 100 %.
-    screen.locator("figcaption.n", has_text="n = 1").wait_for(timeout=3000)
-    values = screen.locator("text.bar-value").all_text_contents()
-    labels = screen.locator("text.bar-label").all_text_contents()
+    screen.locator(".screen-status .n", has_text="n = 1").wait_for(timeout=3000)
+    values = screen.locator(".sbar-value").all_text_contents()
+    labels = screen.locator(".sbar-label").all_text_contents()
     chosen = labels.index("En bus ou en tram")
     assert re.fullmatch(r"1 · 100\s?%", values[chosen]), values
     assert all(v.startswith("0 ") for i, v in enumerate(values) if i != chosen)
@@ -75,13 +76,15 @@ def run_seance(browser, server, javascript: bool) -> None:
     phone.get_by_label("À vélo").check()
     phone.get_by_role("button", name="Envoyer ma réponse").click()
     phone.get_by_text("Merci, votre réponse est enregistrée.").wait_for(timeout=5000)
-    screen.locator("text.bar-value", has_text=re.compile(r"^1 · 100")).wait_for(timeout=3000)
-    values = screen.locator("text.bar-value").all_text_contents()
-    assert re.fullmatch(r"1 · 100\s?%", values[labels.index("À vélo")]), values
-    assert screen.locator("figcaption.n").inner_text() == "n = 1"
+    # Wait for the bike's own bar: the bus bar already read "1 · 100 %" before the change.
+    bike = screen.locator(".sbar-value").nth(labels.index("À vélo"))
+    expect(bike).to_have_text(re.compile(r"^1 · 100\s?%$"), timeout=3000)
+    values = screen.locator(".sbar-value").all_text_contents()
+    assert values[chosen].startswith("0 "), values
+    assert screen.locator(".screen-status .n").inner_text() == "n = 1"
 
     # Once closed, the phone is told clearly.
-    fac.get_by_role("button", name=re.compile("^Fermer")).first.click()
+    fac.get_by_role("button", name=re.compile("^Fermer :")).first.click()
     if not javascript:
         phone.get_by_role("link", name="Actualiser la page").click()
     phone.get_by_text("Rien à répondre pour l'instant").wait_for(timeout=5000)

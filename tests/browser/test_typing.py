@@ -31,10 +31,27 @@ def test_a_proposal_typed_slowly_without_javascript_is_sent_intact(browser, serv
     phone.on("load", lambda page: loads.append(page.url))
     half = len(SLOW) // 2
     box.fill(SLOW[:half])
-    phone.wait_for_timeout(25_000)  # longer than the 20 s a waiting page waits
+    phone.wait_for_timeout(30_000)  # 30 s of typing: longer than the 20 s a waiting page waits
     box.press_sequentially(SLOW[half:half + 20])
     box.fill(box.input_value() + SLOW[half + 20:])
     assert loads == [] and box.input_value() == SLOW
     phone.get_by_role("button", name="Envoyer ma proposition").click()
     assert "Merci, votre proposition est enregistrée." in phone.locator("#panel").inner_text()
     assert SLOW in phone.locator("#panel").inner_text()  # stored: listed in "Vos propositions"
+
+
+def test_a_proposal_being_typed_when_the_step_moves_on_is_not_lost(browser, server):
+    fac = {"authorization": f"Bearer {server.token('facilitator')}"}
+    api = f"{server.base}/api/sessions/{server.code}"
+    phone = browser.new_context(**PHONE).new_page()
+    phone.goto(server.urls["join"])
+    phone.get_by_role("button", name="Participer").click()
+    httpx.post(f"{api}/step", json={"position": 2}, headers=fac)
+    box = phone.locator("#proposal-text")
+    box.wait_for(timeout=5000)  # the panel came with the push
+    box.fill(SLOW[:120])
+    # The facilitator moves on: the phone says what was not sent, with the text.
+    httpx.post(f"{api}/step", json={"position": 3}, headers=fac)
+    phone.locator(".draft").wait_for(timeout=5000)
+    assert "Votre texte, qui n'a pas été envoyé" in phone.locator(".draft").inner_text()
+    assert SLOW[:120] in phone.locator(".draft blockquote").inner_text()

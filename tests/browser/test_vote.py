@@ -49,10 +49,11 @@ def open_vote(browser, server, method: str = "agree", locale: str = "fr-FR"):
     ctx = browser.new_context(locale=locale)
     page = ctx.new_page()
     page.goto(server.urls["facilitator"])
-    if method != "agree":
-        page.locator(f"input[name=method][value={method}]").check()
-        page.locator("#vote form.card button[type=submit]").click()
-    page.locator("#vote-state button").click()
+    # The method chosen and the vote opened in one action (they were two forms once, and
+    # the choice was silently lost when only "open" was pressed).
+    page.locator(f"input[name=method][value={method}]").check()
+    page.locator("#vote-open").click()
+    page.locator("#vote-state button").wait_for()
     return ctx, page
 
 
@@ -101,7 +102,7 @@ def test_a_vote_on_phones_ends_on_the_synthesis(browser, server, room, javascrip
     screen_ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
     screen = screen_ctx.new_page()
     screen.goto(server.urls["screen"])
-    assert TEXTS[0] in screen.locator("section.decided").inner_text()
+    assert TEXTS[0] in screen.locator("section.group-consensus").inner_text()
     assert re.search(r"au moins 67\s?% d'accord", screen.locator("#screen").inner_text())
     for c in (ctx, fac_ctx, screen_ctx):
         c.close()
@@ -130,8 +131,10 @@ def test_vote_pages_have_no_axe_violations(browser, server, room, locale):
         if method != "agree":
             fac.locator("#vote-state button").click()  # close
             fac.locator(f"input[name=method][value={method}]").check()
-            fac.locator("#vote form.card button[type=submit]").click()
-        fac.locator("#vote-state button").click()  # open
+            fac.locator("#vote-open").click()
+        else:
+            fac.locator("#vote-open").click()
+        fac.locator("#vote-state button").wait_for()
         phone.goto(server.urls["join"])
         check(phone, f"phone vote {method} [{locale}]")
         if method == "agree":
