@@ -278,6 +278,23 @@ MIGRATIONS: tuple[Migration, ...] = (
     """
     ALTER TABLE card_audit ADD COLUMN late INTEGER NOT NULL DEFAULT 0;
     """,
+    # 14: every paper card typed, by whom, as first entry or as the blind second entry that
+    # checks it (double entry); and how many numbered cards were printed, so the helpers
+    # see which numbers are still missing.
+    """
+    CREATE TABLE card_entries (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        card INTEGER NOT NULL,
+        part TEXT NOT NULL,
+        round INTEGER NOT NULL CHECK (round IN (1, 2)),
+        value TEXT NOT NULL,
+        who TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX card_entries_card ON card_entries(session_id, card, part, round, id);
+    ALTER TABLE sessions ADD COLUMN cards_printed INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 
