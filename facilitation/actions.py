@@ -19,13 +19,16 @@ from facilitation.i18n_keys import N_, UserError
 from facilitation.memory import (
     Answered,
     Changed,
+    Checked,
     Event,
     Joined,
     Memory,
     Proposed,
     SeanceMemory,
     Voted,
+    Withdrawn,
 )
+from facilitation.paper import card_questions, paper_votes
 from facilitation.polls import (
     AnswerError,
     Question,
@@ -36,7 +39,7 @@ from facilitation.polls import (
 )
 from facilitation.proposals import ProposalError, StepSettings, check_limit, clean_text
 from facilitation.seances import MAX_NAME, Participant, clean_name
-from facilitation.store import Database
+from facilitation.store import Database, cards
 from facilitation.store import crowd as sc
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
@@ -44,7 +47,7 @@ from facilitation.store import steering as steering_store
 from facilitation.store import votes as qv
 from facilitation.store.report import set_headcount as set_headcount_in_store
 from facilitation.store.steering import apply_walk
-from facilitation.voting import Item, VoteError, VoteSettings, read_ballot
+from facilitation.voting import Item, VoteError, VoteSettings, read_ballot, read_card_ballot
 
 T = TypeVar("T")
 MAX_CARD = 99_999
@@ -191,6 +194,66 @@ async def submit_proposal(s: Services, memory: SeanceMemory, raw_text: object, *
     return int(result.result if isinstance(result, sc.Replayed) else result)
 
 
+class LineError(UserError):
+    """A refused line of a batch of paper proposals, and its number (shown with it)."""
+
+    def __init__(self, error: UserError, line: int) -> None:
+        super().__init__(error.message, error.status, **error.params)
+        self.line = line
+
+
+def paper_proposal_step(memory: SeanceMemory) -> tuple[int, StepSettings]:
+    """Where proposals written on paper go: the current proposal step, or, while the
+    facilitator groups them, the proposal step before it (cards are typed after they are
+    collected)."""
+    state = memory.state()
+    step = state.step
+    if step is not None and step.kind == "clustering":
+        step = next((s for s in reversed(state.steps[:state.seance.current_step])
+                     if s.kind == "proposals"), None)
+    if step is None or step.kind != "proposals":
+        raise ProposalError(N_("Proposals are closed: yours was not recorded."), 409)
+    return step.id, StepSettings.from_json(step.settings)
+
+
+async def submit_paper_proposals(s: Services, memory: SeanceMemory, raw_text: object, *,
+                                 subgroup: int | None, key: str | None = None,
+                                 scope: str = "") -> int:
+    """Proposals from paper, typed in a batch: one per line, all from the same table. All
+    are added in one write, or none (the line at fault is named). Returns how many."""
+    try:
+        still_open(memory)
+        step_id, settings = paper_proposal_step(memory)
+        lines = [line for line in str(raw_text or "").splitlines() if line.strip()]
+        if not lines:
+            raise ProposalError(N_("Write one proposal per line before adding them."))
+        texts = []
+        for number, line in enumerate(lines, start=1):
+            try:
+                texts.append(clean_text(line, settings.max_length))
+            except ProposalError as error:
+                raise LineError(error, number) from error
+        if subgroup is not None and subgroup not in {g for g, _ in memory.structure.subgroups}:
+            raise ProposalError(N_("Choose your table from the list."))
+    except UserError as error:
+        return int(await s.replay(scope, key, error))
+    sid = memory.seance.id
+
+    def op(conn: Any) -> int:
+        current = conn.execute(
+            "SELECT 1 FROM sessions s JOIN steps t ON t.session_id = s.id AND t.position"
+            " = s.current_step WHERE s.id = ? AND s.closed_at IS NULL AND (t.id = ? OR"
+            " t.kind = 'clustering')", (sid, step_id)).fetchone()
+        if current is None:
+            raise ProposalError(N_("Proposals are closed: yours was not recorded."), 409)
+        for text in texts:
+            qp.add_proposal_op(sid, step_id, text, "paper", subgroup_id=subgroup)(conn)
+        return len(texts)
+
+    result = await s.write(sc.idempotent(scope, key, op), lambda _: Proposed(sid, step_id, None))
+    return int(result.result if isinstance(result, sc.Replayed) else result)
+
+
 # Votes ---------------------------------------------------------------------------------
 
 
@@ -248,13 +311,22 @@ async def enter_card(s: Services, memory: SeanceMemory, card: int, question_id: 
         return memory.answer(question_id or 0, memory.crowd.by_card.get(card, 0))
 
     def announced(saved: sc.CardSaved) -> list[Event]:
-        joined: list[Event] = [Joined(sid, saved.participant, None, card)] if saved.created \
-            else []
+        joined = card_joined(sid, saved, card)
         return [*joined, Answered(sid, question.id, saved.participant.id, value)]
 
-    await s.write(sc.idempotent(f"card{sid}:{card}", key, sc.save_card(
-        sid, card, language, question.id, value, correction=correction, who=who)), announced)
+    def op(conn: Any) -> sc.CardSaved:
+        saved = sc.save_card(sid, card, language, question.id, value, correction=correction,
+                             who=who)(conn)
+        cards.log_entry(conn, sid, card, cards.POLL, cards.FIRST, {question.id: value}, who)
+        return saved
+
+    await s.write(sc.idempotent(f"card{sid}:{card}", key, op), announced)
     return value
+
+
+def card_joined(sid: int, saved: sc.CardSaved, card: int) -> list[Event]:
+    """A paper card's participant is announced with the card's first entry."""
+    return [Joined(sid, saved.participant, None, card)] if saved.created else []
 
 
 class CardError(UserError):
@@ -265,25 +337,20 @@ class CardError(UserError):
         self.question_id = question_id
 
 
-def card_questions(memory: SeanceMemory) -> list[Question]:
-    """The questions printed on a paper card: every poll question of the séance, in the
-    order of the déroulé."""
-    state = memory.state()
-    return [question for step in state.steps if step.kind == "poll"
-            for question in memory.structure.by_step.get(step.id, ())]
-
-
 async def enter_card_sheet(s: Services, memory: SeanceMemory, card: int,
                            raws: Mapping[int, RawAnswer], *, correction: bool, who: str,
-                           key: str | None = None) -> dict[int, Any]:
+                           round_: int = cards.FIRST, key: str | None = None
+                           ) -> dict[int, Any]:
     """A whole paper card as printed, typed by a helper: any question of the séance, open or
     already closed, until the séance closes; a question left blank is skipped. Returns the
-    stored answers by question."""
+    stored answers by question. The blind second entry (`round_` CHECK) is only kept, to be
+    compared with the first."""
     sid, language = memory.seance.id, memory.seance.language
     values: dict[int, Any] = {}
     try:
         still_open(memory)
-        for question in card_questions(memory):
+        questions = card_questions(memory)
+        for question in questions:
             raw = raws.get(question.id)
             if raw is None or blank(raw):
                 continue
@@ -296,43 +363,108 @@ async def enter_card_sheet(s: Services, memory: SeanceMemory, card: int,
     except UserError as error:
         await s.replay(f"card{sid}:{card}", key, error)
         return values
-
-    def announced(saved: sc.CardSaved) -> list[Event]:
-        joined: list[Event] = [Joined(sid, saved.participant, None, card)] if saved.created \
-            else []
-        return [*joined, *(Answered(sid, qid, saved.participant.id, value)
-                           for qid, value in values.items())]
-
-    await s.write(sc.idempotent(f"card{sid}:{card}", key, sc.save_card_sheet(
-        sid, card, language, values, correction=correction, who=who)), announced)
-    return values
-
-
-async def enter_card_vote(s: Services, memory: SeanceMemory, card: int,
-                          ballot: Mapping[str, Any], *, key: str | None = None) -> None:
-    """A paper vote card: the card's participant is created on its first entry."""
-    sid, language = memory.seance.id, memory.seance.language
-    try:
-        still_open(memory)
-        step_id, settings, items = current_vote(memory)
-        values, replace_all = read_ballot(settings, items, ballot)
-    except UserError as error:
-        await s.replay(f"card{sid}:{card}", key, error)
-        return
-    kind = "theme" if settings.target == "themes" else "proposal"
+    scope = f"card{sid}:{card}"
+    if round_ == cards.CHECK:
+        await s.write(sc.idempotent(scope, key, cards.save_check(
+            sid, card, cards.POLL, values, correction=correction, who=who)),
+            lambda _: Checked(sid))
+        return values
+    late = any(question.state == "closed" for question in questions if question.id in values)
 
     def op(conn: Any) -> sc.CardSaved:
-        saved = sc.card_participant(conn, sid, card, language)
-        qv.save_votes_op(step_id, saved.participant.id, kind, values,
-                         replace_all=replace_all)(conn)
+        saved = sc.save_card_sheet(sid, card, language, values, correction=correction,
+                                   who=who)(conn)
+        cards.log_entry(conn, sid, card, cards.POLL, cards.FIRST, values, who, late=late)
         return saved
 
     def announced(saved: sc.CardSaved) -> list[Event]:
-        joined: list[Event] = [Joined(sid, saved.participant, None, card)] if saved.created \
-            else []
+        joined = card_joined(sid, saved, card)
+        return [*joined, *(Answered(sid, qid, saved.participant.id, value)
+                           for qid, value in values.items())]
+
+    await s.write(sc.idempotent(scope, key, op), announced)
+    return values
+
+
+async def enter_vote_card(s: Services, memory: SeanceMemory, step_id: int, card: int,
+                          form: Mapping[str, Any], *, correction: bool, who: str,
+                          round_: int = cards.FIRST, key: str | None = None) -> None:
+    """A whole paper vote card, every item in one form, typed during the vote or after it
+    closed, until the séance closes (a card typed after the vote is marked late)."""
+    sid, language = memory.seance.id, memory.seance.language
+    scope = f"card{sid}:{card}"
+    try:
+        still_open(memory)
+        found = {step.id: (settings, items) for step, settings, items
+                 in await paper_votes(s.db, memory)}
+        if step_id not in found:
+            raise VoteError(N_("This vote has no card to type: its items are not set."), 409)
+        settings, items = found[step_id]
+        values = read_card_ballot(settings, items, form)
+    except UserError as error:
+        await s.replay(scope, key, error)
+        return
+    if round_ == cards.CHECK:
+        await s.write(sc.idempotent(scope, key, cards.save_check(
+            sid, card, cards.vote_part(step_id), values, correction=correction, who=who)),
+            lambda _: Checked(sid))
+        return
+
+    def announced(saved: sc.CardSaved) -> list[Event]:
+        joined = card_joined(sid, saved, card)
         return [*joined, Voted(sid)]
 
-    await s.write(sc.idempotent(f"card{sid}:{card}", key, op), announced)
+    await s.write(sc.idempotent(scope, key, cards.save_vote_card(
+        sid, step_id, card, language, values, correction=correction, who=who)), announced)
+
+
+async def resolve_check(s: Services, memory: SeanceMemory, card: int, part: str, keep: str,
+                        *, who: str) -> None:
+    """The facilitator settles a card whose two entries differ: the first entry is confirmed
+    (the check is aligned on it) or the second replaces it (as an audited correction).
+    Either way both entries agree afterwards and the card counts as verified."""
+    still_open(memory)
+    sid = memory.seance.id
+    questions = [question.id for question in card_questions(memory)]
+    found = next((check for check in await cards.checks(s.db, sid, questions)
+                  if check.card == card and check.part == part), None)
+    if found is None or found.verified:
+        return  # already settled (a double click, another tab): nothing to do
+    if keep == "first":
+        first = {int(k): v for k, v in (found.first or {}).items()}
+        await s.write(lambda conn: cards.log_entry(conn, sid, card, part, cards.CHECK, first,
+                                                   who), lambda _: Checked(sid))
+        return
+    second = {int(k): v for k, v in found.second.items()}
+    if part == cards.POLL:
+        language = memory.seance.language
+
+        def replace_answers(conn: Any) -> sc.CardSaved:
+            saved = sc.card_participant(conn, sid, card, language)
+            conn.executemany("DELETE FROM answers WHERE question_id = ? AND participant_id = ?",
+                             [(qid, saved.participant.id) for qid in questions
+                              if qid not in second])
+            sc.save_card_sheet(sid, card, language, second, correction=True, who=who)(conn)
+            cards.log_entry(conn, sid, card, part, cards.FIRST, second, who)
+            return saved
+
+        def announced(saved: sc.CardSaved) -> list[Event]:
+            person = saved.participant.id
+            joined = card_joined(sid, saved, card)
+            return [*joined,
+                    *(Withdrawn(sid, qid, person) for qid in questions if qid not in second),
+                    *(Answered(sid, qid, person, value) for qid, value in second.items())]
+
+        await s.write(replace_answers, announced)
+        return
+    step_id = int(part.split(":", 1)[1])
+
+    def voted(saved: sc.CardSaved) -> list[Event]:
+        joined = card_joined(sid, saved, card)
+        return [*joined, Voted(sid)]
+
+    await s.write(cards.save_vote_card(sid, step_id, card, memory.seance.language, second,
+                                       correction=True, who=who), voted)
 
 
 # Steering the séance -------------------------------------------------------------------

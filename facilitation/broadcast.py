@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import jinja2
 
-from facilitation import i18n, panels, qr
+from facilitation import i18n, panels, paper, qr
 from facilitation.live import Coalescer, Hub, topic
 from facilitation.memory import Memory, SeanceMemory
 from facilitation.proposals import Proposal, StepSettings, Theme
@@ -213,6 +213,11 @@ class Broadcaster:
                              i18n.Translator(language), snap=snap, oob=True,
                              url_for=self.url_for)
 
+    def helper_fragment(self, pic: paper.Picture, token: str, language: str) -> str:
+        return render_string(self.env, "partials/helper_status.html",
+                             i18n.Translator(language), pic=pic, token=token, oob=True,
+                             url_for=self.url_for, helper_name=paper.helper_name)
+
     async def _refresh(self, session_id: int) -> None:
         try:
             await self._publish_views(session_id)
@@ -223,6 +228,10 @@ class Broadcaster:
         screen_topic = topic(session_id, "screen")
         languages = [lang for lang in i18n.LANGUAGES
                      if self.hub.subscribers(topic(session_id, f"facilitator:{lang}"))]
+        helpers = [lang for lang in i18n.LANGUAGES
+                   if self.hub.subscribers(topic(session_id, f"helper:{lang}"))]
+        if helpers:
+            await self._publish_helpers(session_id, helpers)
         if not self.hub.subscribers(screen_topic) and not languages:
             return
         snap = await self.snapshot(session_id)
@@ -233,6 +242,16 @@ class Broadcaster:
         for language in languages:
             self.hub.publish(topic(session_id, f"facilitator:{language}"),
                              self.facilitator_fragment(snap, language))
+
+    async def _publish_helpers(self, session_id: int, languages: list[str]) -> None:
+        memory = await self.memory.get(session_id)
+        if memory is None:
+            return
+        pic = await paper.picture(self.db, memory)
+        token = memory.structure.links.get("helper", "")
+        for language in languages:
+            self.hub.publish(topic(session_id, f"helper:{language}"),
+                             self.helper_fragment(pic, token, language))
 
     async def close(self) -> None:
         await self.coalescer.close()

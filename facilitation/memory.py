@@ -56,13 +56,29 @@ class Voted:
 
 
 @dataclass(frozen=True)
+class Withdrawn:
+    """An answer taken back (a paper card settled on an entry that left it blank)."""
+
+    session_id: int
+    question_id: int
+    participant_id: int
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A paper card was typed again, blind (double entry): nothing counted has moved."""
+
+    session_id: int
+
+
+@dataclass(frozen=True)
 class Changed:
     """Anything else about the séance moved (step, questions, settings, links…)."""
 
     session_id: int
 
 
-Event = Joined | Answered | Proposed | Voted | Changed
+Event = Joined | Answered | Withdrawn | Proposed | Voted | Checked | Changed
 
 
 # One séance ----------------------------------------------------------------------------
@@ -108,6 +124,8 @@ class Crowd:
                 self.by_card[event.card] = person.id
         elif isinstance(event, Answered):
             self.answers.setdefault(event.question_id, {})[event.participant_id] = event.value
+        elif isinstance(event, Withdrawn):
+            self.answers.get(event.question_id, {}).pop(event.participant_id, None)
         elif isinstance(event, Proposed) and event.participant_id is not None:
             self.proposals[event.step_id, event.participant_id] += 1
 

@@ -126,6 +126,25 @@ def _int(value: object) -> int | None:
     return None
 
 
+def answer_words(question: Question, value: Any) -> str:
+    """A stored answer as a person reads it (the facilitator comparing two entries of a
+    paper card): the choices' labels, not their ids."""
+    labels = {choice.id: choice.label for choice in question.choices}
+    if value is None:
+        return ""
+    if question.kind in ("single", "multiple") and isinstance(value, list):
+        return ", ".join(labels.get(int(v), "?") for v in value)
+    if question.kind == "ranking" and isinstance(value, list):
+        return ", ".join(f"{n}. {labels.get(int(v), '?')}" for n, v in enumerate(value, 1))
+    if question.kind == "matrix" and isinstance(value, dict):
+        levels = question.settings.levels
+        return "; ".join(
+            f"{labels.get(int(k), '?')} : "
+            f"{levels[int(v)] if str(v).isdigit() and int(v) < len(levels) else v}"
+            for k, v in value.items())
+    return str(value)
+
+
 def raw_from_form(form: Any, prefix: str = "") -> RawAnswer:
     """What a participant's or helper's form sent (Starlette FormData or a dict of lists);
     `prefix` picks one question's fields in a form that holds several (a paper card)."""

@@ -9,6 +9,7 @@ from facilitation.static import HashedStaticFiles
 from facilitation.views import (
     api,
     board,
+    cards,
     demarche,
     editor,
     facilitator,
@@ -65,6 +66,9 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/f/{token}/report", report.show, methods=GET, name="facilitator:report"),
         Route("/f/{token}/report", report.edit, methods=POST, name="facilitator:report_edit"),
         Route("/f/{token}/kit.pdf", report.kit, methods=GET, name="facilitator:kit"),
+        Route("/f/{token}/cards", cards.show, methods=GET, name="facilitator:cards"),
+        Route("/f/{token}/cards/resolve", cards.resolve, methods=POST,
+              name="facilitator:resolve_card"),
         Route("/f/{token}/report/{fmt:str}", report.download, methods=GET,
               name="facilitator:report_download"),
         Route("/f/{token}/themes", board.create_theme, methods=POST, name="facilitator:themes"),
@@ -81,7 +85,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/h/{token}/card", helper.card, methods=POST, name="helper:card"),
         Route("/h/{token}/answer", helper.answer, methods=POST, name="helper:answer"),
         Route("/h/{token}/propose", helper.propose, methods=POST, name="helper:propose"),
-        Route("/h/{token}/vote", vote.helper_vote, methods=POST, name="helper:vote"),
+        Route("/h/{token}/vote", helper.vote_card, methods=POST, name="helper:vote"),
+        WebSocketRoute("/h/{token}/ws", helper.ws, name="helper:ws"),
         # Organiser: password.
         Route("/organiser/login", organiser.login, methods=["GET", "POST"],
               name="organiser:login"),

@@ -401,6 +401,30 @@ def read_ballot(settings: VoteSettings, items: list[Item], form: Mapping[str, An
     return {item: validate_grade(value) for item, value in values.items()}, False
 
 
+def read_card_ballot(settings: VoteSettings, items: list[Item], form: Mapping[str, Any]
+                     ) -> dict[int, int]:
+    """A whole paper vote card as the helper typed it: what each item got, blanks left out
+    (a person may leave an item blank on paper, in every method). Raises VoteError."""
+    values: dict[int, int] = {}
+    raw_dots: dict[int, object] = {}
+    for item in items:
+        if settings.method == "agree":
+            raw = str(form.get(f"v-{item.id}", "") or "")
+            if raw:
+                values[item.id] = validate_agree(raw)
+        elif settings.method == "dots":
+            raw_dots[item.id] = str(form.get(f"dots-{item.id}", "") or "").strip()
+        else:
+            raw = str(form.get(f"grade-{item.id}", "") or "")
+            if raw:
+                values[item.id] = validate_grade(raw)
+    if settings.method == "dots":
+        values = validate_dots(raw_dots, [item.id for item in items], settings)
+    if not values:
+        raise VoteError(N_("Nothing was ticked or written for this card."))
+    return values
+
+
 def _items(form: Mapping[str, Any]) -> list[tuple[str, Any]]:
     multi = getattr(form, "multi_items", None)  # a posted form: every value of every field
     return list(multi() if multi else form.items())[:500]

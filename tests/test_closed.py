@@ -48,7 +48,9 @@ def test_a_closed_seance_refuses_every_write(seance, client):
     assert r.status_code == 409 and "Cette séance est close" in r.text
     # The helper's paper cards and proposals.
     h = f"/h/{seance.links['helper']}"
-    helper_csrf = csrf_of(client.get(h).text)
+    page = client.get(h).text  # the helper page offers no form any more
+    assert "Cette séance est close" in page and 'name="card"' not in page
+    helper_csrf = client.cookies["eclair_csrf"]
     r = client.post(f"{h}/answer", data={"csrf": helper_csrf, "card": "3",
                                           "question": str(question["id"]),
                                           "choice": str(question["choices"][1])})

@@ -159,6 +159,7 @@ class World:
     slots: dict[tuple[Any, ...], Slot] = field(default_factory=dict)
     people: dict[int, list[Person]] = field(default_factory=dict)  # by phone worker
     cards: dict[int, list[int]] = field(default_factory=dict)  # by helper worker
+    vote_cards: Counter[int] = field(default_factory=Counter)  # vote cards typed, by worker
     joins_acked: list[Person] = field(default_factory=list)
     joins_uncertain: int = 0
     baseline_proposals: set[int] = field(default_factory=set)
@@ -352,12 +353,16 @@ class Stream:
                             form={"idem": "", "text": text})
                 value: Any = LANDED
             elif self.phase == "vote" and roll < 0.5:
+                # A vote card is typed whole, once: a new card each time, one item ticked
+                # (typing it again would be a correction replacing the whole card).
+                world.vote_cards[worker] += 1
+                card = 50_000 + worker * 10_000 + world.vote_cards[worker]
                 item = rng.choice(world.vote_items)
                 slot = world.slot("card_vote", item, card)
                 choice = rng.choice(list(AGREE_VALUES))
                 sent = Sent("card_vote", f"{base}/vote", world.new_key(),
-                            form={"idem": "", "card": str(card), "item": str(item),
-                                  "value": choice})
+                            form={"idem": "", "card": str(card),
+                                  "step": str(world.vote_step_id), f"v-{item}": choice})
                 value = AGREE_VALUES[choice]
             else:
                 question = rng.choice([ids.single, ids.multiple])

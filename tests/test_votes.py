@@ -141,10 +141,10 @@ def test_paper_votes_and_roles(seance, client, voting):
     base, token, ids = voting
     client.post(f"{base}/vote/open", data={"csrf": token})
     helper = client.get(f"/h/{seance.links['helper']}")
-    r = client.post(f"/h/{seance.links['helper']}/vote", data={
-        "csrf": csrf_of(helper.text), "card": "12", "item": ids[0], "value": "agree"})
-    assert "Bulletin 12 enregistré" in r.text
     step = next(s for s in seance.call(q.list_steps, seance.id) if s.kind == "vote")
+    r = client.post(f"/h/{seance.links['helper']}/vote", data={
+        "csrf": csrf_of(helper.text), "card": "12", "step": step.id, f"v-{ids[0]}": "agree"})
+    assert "Bulletin 12 enregistré" in r.text
     assert seance.call(qv.ballots, step.id)[0].value == 1
     # Paper votes count with phone votes, and the room sees each channel.
     for who in people(seance, 2):

@@ -290,7 +290,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         round INTEGER NOT NULL CHECK (round IN (1, 2)),
         value TEXT NOT NULL,
         who TEXT NOT NULL,
-        at TEXT NOT NULL
+        at TEXT NOT NULL,
+        late INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX card_entries_card ON card_entries(session_id, card, part, round, id);
     ALTER TABLE sessions ADD COLUMN cards_printed INTEGER NOT NULL DEFAULT 0;

@@ -26,7 +26,6 @@ from facilitation.views.common import (
     memory_for_link,
     services,
 )
-from facilitation.views.helper import _page
 from facilitation.views.organiser import _workshop, require_organiser
 from facilitation.voting import (
     METHODS,
@@ -35,7 +34,7 @@ from facilitation.voting import (
     VoteSettings,
     check_rule,
 )
-from facilitation.web import idempotency_key, read_form
+from facilitation.web import read_form
 
 
 def vote_settings(step: Step | None) -> VoteSettings | None:
@@ -182,21 +181,6 @@ async def set_rule(request: Request) -> Response:
 
 
 # Paper votes and the API -----------------------------------------------------------------
-
-
-async def helper_vote(request: Request) -> Response:
-    """A paper vote card, typed by a helper."""
-    memory, token = await memory_for_link(request, "helper")
-    form = await read_form(request)
-    raw_card = str(form.get("card", "")).strip()
-    try:
-        await actions.enter_card_vote(services(request), memory, actions.card_number(raw_card),
-                                      form, key=idempotency_key(form))
-    except UserError as error:
-        return await _page(request, memory.seance, token, status_code=error.status,
-                           error=error.message, error_params=error.params, card=raw_card[:6])
-    target = request.url_for("helper:show", token=token).include_query_params(voted=raw_card)
-    return RedirectResponse(target, 303)
 
 
 async def api_submit_vote(request: Request) -> Response:
