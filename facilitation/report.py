@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from facilitation.i18n_keys import N_
 from facilitation.proposals import Proposal, Theme
@@ -103,6 +104,18 @@ class Report:
     next_agenda: tuple[str, ...]
     edits: Edits
     reopened: tuple[dt.datetime, ...] = ()  # when the organisation reopened it, local time
+    double_entry: tuple[int, int] = (0, 0)  # paper cards verified, of those typed twice
+
+    def double_entry_line(self, tr: Any) -> str:
+        """How many paper cards were typed twice, blind, and agree ("" if none was)."""
+        verified, twice = self.double_entry
+        if not twice:
+            return ""
+        return (tr.ngettext("%(num)s typed twice by helpers, blind;",
+                            "%(num)s typed twice by helpers, blind;", twice) % {"num": twice}
+                + " " + tr.ngettext("%(num)s verified (both entries agree).",
+                                    "%(num)s verified (both entries agree).", verified)
+                % {"num": verified})
 
     @property
     def sections(self) -> tuple[str, ...]:

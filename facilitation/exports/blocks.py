@@ -83,6 +83,8 @@ def _summary(report: Report, tr: Translator) -> list[Block]:
         f"{_('Joined')} : {p.joined}" + (" (" + ", ".join(
             f"{_(CHANNEL_LABELS.get(c, c))} : {n}" for c, n in p.by_channel.items()) + ")"
             if p.by_channel else "")]
+    if report.double_entry_line(tr):
+        items.append(f"{_('Paper cards typed twice')} : {report.double_entry_line(tr)}")
     if report.next_seance:
         n = report.next_seance
         items.append(f"{_('Next séance')} : {n.title}, {tr.date(n.date) or '—'}"

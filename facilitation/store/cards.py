@@ -158,7 +158,12 @@ class Check:
 
     @property
     def verified(self) -> bool:
-        return self.first == self.second
+        return (self.first or {}) == self.second
+
+    @property
+    def void(self) -> bool:
+        """Settled as holding nothing (a number typed only in the check, not kept)."""
+        return not self.first and not self.second
 
 
 async def checks(db: Database, session_id: int, poll_questions: Iterable[int]) -> list[Check]:
@@ -195,6 +200,8 @@ async def verified_cards(db: Database, session_id: int,
     """(cards whose every part typed twice agrees, cards typed twice at all)."""
     by_card: dict[int, bool] = {}
     for check in await checks(db, session_id, poll_questions):
+        if check.void:
+            continue
         by_card[check.card] = by_card.get(check.card, True) and check.verified
     return sum(by_card.values()), len(by_card)
 

@@ -12,6 +12,7 @@ from facilitation.report import (
     step_runs,
     theme_blocks,
 )
+from facilitation.store import cards
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.store import votes as qv
@@ -76,6 +77,8 @@ async def build(db: Database, session_id: int, zone: dt.tzinfo = dt.UTC) -> Repo
         edits=edits,
         reopened=tuple(dt.datetime.fromisoformat(at).astimezone(zone)
                        for at in await reopenings(db, session_id)),
+        double_entry=await cards.verified_cards(
+            db, session_id, [poll.results.question.id for poll in polls]),
     )
 
 
@@ -106,6 +109,8 @@ RAW = {
              " WHERE s.session_id = ? ORDER BY v.step_id, v.participant_id, v.item_id",
     "card_corrections": "SELECT card, question_id, before, after, who, at FROM card_audit"
                         " WHERE session_id = ? ORDER BY id",
+    "card_entries": "SELECT card, part, round, value, who, at, late FROM card_entries"
+                    " WHERE session_id = ? ORDER BY id",
     "steps": "SELECT id, position, kind, title, prompt, started_at, settings FROM steps"
              " WHERE session_id = ? ORDER BY position",
 }
