@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse, Response
 
-from facilitation import charts, i18n, paging, paper, polls, proposals, security, steering, voting
+from facilitation import charts, i18n, paging, polls, printed, proposals, security, steering, voting
 from facilitation.seances import CHANNEL_LABELS, STEP_LABELS
 from facilitation.static import hashed_name
 
@@ -54,7 +54,7 @@ def make_environment(templates_dir: str) -> jinja2.Environment:
     env.globals["paginate"] = paging.paginate
     env.globals["paginate_groups"] = paging.paginate_groups
     env.globals["text_lines"] = paging.text_lines
-    env.globals["vote_settings_saved"] = paper.settings_saved
+    env.globals["vote_settings_saved"] = printed.settings_saved
     env.globals["new_key"] = lambda: secrets.token_urlsafe(12)
     return env
 

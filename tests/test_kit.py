@@ -7,7 +7,7 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from facilitation import paper
+from facilitation import printed
 from facilitation.store import printing
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
@@ -54,10 +54,12 @@ def vote_cards(seance, step_id: int, cards: int):
 
 
 def test_how_many_cards():
-    assert paper.card_count(None) == paper.card_count("abc") == paper.card_count("") == 20
-    assert (paper.card_count("0"), paper.card_count("7"), paper.card_count("500")) == (1, 7, 300)
-    assert paper.vote_columns("agree") == ("Agree", "Disagree", "Pass")
-    assert len(paper.vote_columns("judgment")) == 7 and paper.vote_columns("dots") == ("Points",)
+    assert printed.card_count(None) == printed.card_count("abc") == printed.card_count("") == 20
+    count = printed.card_count
+    assert (count("0"), count("7"), count("500")) == (1, 7, 300)
+    assert printed.vote_columns("agree") == ("Agree", "Disagree", "Pass")
+    assert len(printed.vote_columns("judgment")) == 7
+    assert printed.vote_columns("dots") == ("Points",)
 
 
 def test_agree_cards_carry_every_item_whole_and_their_number_on_each_page(seance):

@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from facilitation import paper, plans, ready_plans, security
+from facilitation import plans, printed, ready_plans, security
 from facilitation.i18n_keys import N_
 from facilitation.plans import PlanError, SessionPlan, StepPlan, WorkshopPlan
 from facilitation.polls import Question
@@ -143,7 +143,7 @@ async def _workshop(request: Request, workshop_id: int, status_code: int = 200,
     # Votes whose items are known (a séance voting on what an earlier one carried over):
     # their cards can be printed before the séance.
     printable = {step.id for s in sessions for step in steps_of[s.id]
-                 if paper.settings_saved(step) and await qv.vote_items(
+                 if printed.settings_saved(step) and await qv.vote_items(
                      db, s.id, VoteSettings.from_json(step.settings))}
     ready = ready_plans.load(request.app.state.settings.sessions_dir)
     return render(request, "pages/organiser_workshop.html", status_code=status_code,

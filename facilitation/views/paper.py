@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from facilitation import i18n, paper
+from facilitation import i18n, printed
 from facilitation.exports import kit as export
 from facilitation.seances import Seance
 from facilitation.store import printing
@@ -53,7 +53,7 @@ async def kit(request: Request) -> Response:
     from facilitation import qr
 
     seance = await _seance(request)
-    cards = paper.card_count(request.query_params.get("cards"))
+    cards = printed.card_count(request.query_params.get("cards"))
     db = db_of(request)
     steps = await q.list_steps(db, seance.id)
     questions = [question for step in steps if step.kind == "poll"
@@ -69,9 +69,9 @@ async def kit(request: Request) -> Response:
         _translator(request, seance), cards, numbered=bool(questions), seance=seance,
         questions=questions, poster=True, qr=qr.svg(join_url),
         short_url=settings.public_url.split("://")[-1], sms_number=settings.sms_number,
-        proposal_cards=paper.proposal_card_count(cards) if proposing else 0,
+        proposal_cards=printed.proposal_card_count(cards) if proposing else 0,
         prompt=proposing.prompt if proposing else "",
-        slots=paper.proposal_slots(proposing) if proposing else 0, subgroups=subgroups)
+        slots=printed.proposal_slots(proposing) if proposing else 0, subgroups=subgroups)
     if questions:
         await printing.note_printed(db, seance.id, cards)
     return _download(body, f"kit_{seance.code}")
@@ -86,14 +86,14 @@ async def vote_cards(request: Request) -> Response:
                  if raw.isdigit() and s.id == int(raw) and s.kind == "vote"), None)
     if step is None:
         raise HTTPException(404)
-    card = paper.vote_card(step, await vote_items(db, seance.id,
+    card = printed.vote_card(step, await vote_items(db, seance.id,
                                                   VoteSettings.from_json(step.settings)))
     if card is None:
         raise HTTPException(404)
-    cards = paper.card_count(request.query_params.get("cards"))
+    cards = printed.card_count(request.query_params.get("cards"))
     body = await run_in_threadpool(
         export.cards_pdf, request.app.state.templates, "report/vote_cards.html",
-        _translator(request, seance), cards, halves=paper.halves(len(card.columns)),
+        _translator(request, seance), cards, halves=printed.halves(len(card.columns)),
         seance=seance, vote=card)
     await printing.note_printed(db, seance.id, cards)
     return _download(body, f"vote_{seance.code}_{step.position + 1}")
