@@ -17,6 +17,7 @@ from facilitation import (
     paging,
     paper,
     polls,
+    printed,
     proposals,
     security,
     steering,
@@ -65,6 +66,7 @@ def make_environment(templates_dir: str) -> jinja2.Environment:
     env.globals["paginate_groups"] = paging.paginate_groups
     env.globals["text_lines"] = paging.text_lines
     env.globals["card_ranges"] = paper.card_ranges
+    env.globals["vote_settings_saved"] = printed.settings_saved
     env.globals["new_key"] = lambda: secrets.token_urlsafe(12)
     return env
 

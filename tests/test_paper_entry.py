@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from facilitation.store import cards
+from facilitation.store import printing
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.store import votes as qv
@@ -78,7 +78,7 @@ def test_a_whole_vote_card_is_one_submission_and_a_second_one_is_refused(seance)
     again = {**values, f"v-{ids[0]}": "pass"}
     r = vote_card(seance, step, "6", again, by="Awa")
     assert r.status_code == 409 and "déjà été saisi pour ce vote" in r.text
-    assert f'name="v-{ids[0]}" value="pass" aria-labelledby="item-{ids[0]} col-pass" checked' \
+    assert f'name="v-{ids[0]}" value="pass" aria-labelledby="item-{ids[0]} col-2" checked' \
         in r.text
     assert ballots(seance, step)[6][ids[0]] == 1
     # As a correction it replaces the whole card.
@@ -239,7 +239,7 @@ def test_the_helpers_picture_shows_what_is_missing_and_who_typed(seance):
     single = seance.questions[0]
     go(seance, "poll")
     seance.open(0)
-    seance.call(cards.record_printed, seance.id, 12)
+    seance.call(printing.note_printed, seance.id, 12)
     for number, who in (("1", "Awa"), ("2", "Awa"), ("5", "Lou"), ("14", "")):
         assert post(seance, "/card", card=number, by=who,
                     **{f"q{single['id']}-choice": str(single["choices"][0])}).is_success

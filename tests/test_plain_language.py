@@ -21,6 +21,7 @@ PARTICIPANT_FILES = (
     "templates/pages/accessibility.html", "templates/partials/participant_header.html",
     "templates/partials/participant_panel.html", "templates/components/answers.html",
     "templates/components/decisions.html", "templates/report/kit.html",
+    "templates/report/cards.html", "templates/report/vote_cards.html",
     "facilitation/views/participant.py", "facilitation/views/sms.py", "facilitation/sms.py",
     "facilitation/polls.py",
 )

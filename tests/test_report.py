@@ -230,7 +230,8 @@ def test_paper_kit(seance, client, tmp_path):
         assert f"Bulletin n° {number}" in text
     assert "Bulletin n° 5" not in text
     assert "Comment êtes-vous venu·e ce soir ?" in text and "À pied" in text
-    assert "Quelles solutions simples" in text and "Table :" in text
+    # Proposal cards: the step's prompt, and a box for each of the séance's tables.
+    assert "Quelles solutions simples" in text and "Votre table : Table 1 Table 2 Table 3" in text
     assert len(reader.pages) >= 1 + 2 + 1  # poster, cards (two a page when short), proposals
     assert seance.code in reader.pages[0].extract_text()  # the poster comes first
     pdf = tmp_path / "kit.pdf"

@@ -13,6 +13,7 @@ from typing import Any
 from facilitation.i18n_keys import N_
 from facilitation.store.crowd import SEANCE_CLOSED, CardSaved, Op, card_participant
 from facilitation.store.database import Database
+from facilitation.store.printing import cards_printed
 from facilitation.store.queries import now
 from facilitation.voting import VoteError, VoteSettings
 
@@ -139,9 +140,7 @@ async def typing(db: Database, session_id: int) -> Typing:
             int(row["card"]))
         by_helper.setdefault(row["who"], Counter())[row["part"]] += 1
         late += int(row["late"])
-    printed = await db.fetchone("SELECT cards_printed FROM sessions WHERE id = ?",
-                                (session_id,))
-    return Typing(int(printed["cards_printed"]) if printed else 0,
+    return Typing(await cards_printed(db, session_id),
                   {k: frozenset(v) for k, v in typed.items()},
                   {k: frozenset(v) for k, v in checked.items()}, by_helper, late)
 
@@ -204,10 +203,3 @@ async def verified_cards(db: Database, session_id: int,
             continue
         by_card[check.card] = by_card.get(check.card, True) and check.verified
     return sum(by_card.values()), len(by_card)
-
-
-async def record_printed(db: Database, session_id: int, cards: int) -> None:
-    await db.write(lambda conn: conn.execute(
-        "UPDATE sessions SET cards_printed = max(cards_printed, ?) WHERE id = ?",
-        (cards, session_id)))
-

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.websockets import WebSocket
 
-from facilitation import actions, paper, security
+from facilitation import actions, paper, printed, security
 from facilitation.i18n_keys import N_, UserError
 from facilitation.live import topic
 from facilitation.memory import SeanceMemory
@@ -28,7 +28,7 @@ from facilitation.views.common import (
     pump,
     services,
 )
-from facilitation.voting import GRADES, Item, VoteSettings
+from facilitation.voting import Item, VoteSettings
 from facilitation.web import idempotency_key, language_of, read_form, render
 
 MAX_HELPER_NAME = 40
@@ -94,7 +94,9 @@ async def _page(request: Request, memory: SeanceMemory, token: str, desk: Desk,
 
     return render(request, "pages/helper.html", status_code=status_code, seance=seance,
                   state=state, token=token, desk=desk, forms=forms, chosen=chosen,
-                  sheet=sheet, vote=vote, GRADES=GRADES, entered=entered[::-1],
+                  sheet=sheet, vote=vote,
+                  columns=printed.vote_columns(vote[1].method) if vote else (),
+                  entered=entered[::-1],
                   pic=await paper.picture(db_of(request), memory),
                   helper_name=paper.helper_name,
                   subgroups=await qp.list_subgroups(db_of(request), seance.id),

@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from facilitation import plans, ready_plans, security
+from facilitation import plans, printed, ready_plans, security
 from facilitation.i18n_keys import N_
 from facilitation.plans import PlanError, SessionPlan, StepPlan, WorkshopPlan
 from facilitation.polls import Question
@@ -18,6 +18,7 @@ from facilitation.store import queries as q
 from facilitation.store import votes as qv
 from facilitation.store.editor import closed_sessions
 from facilitation.views.common import db_of, int_param
+from facilitation.voting import VoteSettings
 from facilitation.web import FieldTooLong, field, read_form, render
 
 SESSION_KEY = "organiser"
@@ -139,10 +140,16 @@ async def _workshop(request: Request, workshop_id: int, status_code: int = 200,
         polls[s.id] = [(step, await q.list_questions(db, step.id))
                        for step in steps_of[s.id] if step.kind == "poll"]
     rules = {s.id: await qv.get_rule(db, s.id) for s in sessions}
+    # Votes whose items are known (a séance voting on what an earlier one carried over):
+    # their cards can be printed before the séance.
+    printable = {step.id for s in sessions for step in steps_of[s.id]
+                 if printed.settings_saved(step) and await qv.vote_items(
+                     db, s.id, VoteSettings.from_json(step.settings))}
     ready = ready_plans.load(request.app.state.settings.sessions_dir)
     return render(request, "pages/organiser_workshop.html", status_code=status_code,
                   workshop=found, sessions=sessions, links=links, polls=polls, rules=rules,
                   ready_plans=ready, typed=context.pop("typed", {}), steps_of=steps_of,
+                  printable=printable,
                   closed=await closed_sessions(db, workshop_id),
                   public_url=request.app.state.settings.public_url, **context)
 

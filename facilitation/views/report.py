@@ -148,26 +148,3 @@ def pdf(html: str) -> bytes:
 
     return weasyprint.HTML(string=html).write_pdf()  # type: ignore[no-any-return]
 
-
-async def kit(request: Request) -> Response:
-    """The printable paper kit: the room poster, numbered ballot cards, proposal cards."""
-    from facilitation import qr
-    from facilitation.store.queries import list_questions, list_steps
-
-    seance, _name = await _seance(request)
-    raw = request.query_params.get("cards", "20")
-    cards = int(raw) if raw.isdigit() and 1 <= int(raw) <= 300 else 20
-    db = db_of(request)
-    steps = await list_steps(db, seance.id)
-    questions = [question for step in steps if step.kind == "poll"
-                 for question in await list_questions(db, step.id)]
-    prompt = next((step.prompt for step in steps if step.kind == "proposals"), "")
-    settings = request.app.state.settings
-    join_url = f"{settings.public_url}/j/{seance.code}"
-    tr = i18n.Translator(_language(request, seance))
-    html = render_string(request.app.state.templates, "report/kit.html", tr, seance=seance,
-                         qr=qr.svg(join_url), short_url=settings.public_url.split("://")[-1],
-                         cards=cards, questions=questions, prompt=prompt,
-                         sms_number=settings.sms_number)
-    return Response(pdf(html), media_type="application/pdf", headers={
-        "content-disposition": f'attachment; filename="kit_{seance.code}.pdf"'})
