@@ -10,6 +10,7 @@ from typing import Any
 from facilitation.i18n_keys import N_
 from facilitation.memory import SeanceMemory
 from facilitation.polls import Question
+from facilitation.printed import settings_saved
 from facilitation.seances import Step
 from facilitation.store import cards
 from facilitation.store import votes as qv
@@ -31,7 +32,7 @@ async def paper_votes(db: Database, memory: SeanceMemory
     set (its settings saved and something to vote on), open, closed or still to come."""
     found = []
     for step in memory.state().steps:
-        if step.kind != "vote" or step.settings in ("", "{}"):
+        if not settings_saved(step):
             continue
         settings = VoteSettings.from_json(step.settings)
         items = await qv.vote_items(db, memory.seance.id, settings)

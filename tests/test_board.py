@@ -73,10 +73,10 @@ def test_a_participant_cannot_moderate_and_a_helper_can_only_add(seance, client)
             assert r.status_code == 404, (path,)
     # The helper adds, on paper, and sees what was entered; nothing else.
     helper = client.get(f"/h/{seance.links['helper']}")
-    assert "Ajouter la proposition" in helper.text and "Masquer" not in helper.text
+    assert "Ajouter les propositions" in helper.text and "Masquer" not in helper.text
     r = client.post(f"/h/{seance.links['helper']}/propose",
                     data={"csrf": csrf_of(helper.text), "text": "garder le papier"})
-    assert "Proposition enregistrée" in r.text and "garder le papier" in r.text
+    assert "1 proposition enregistrée." in r.text and "garder le papier" in r.text
     cards = proposals(seance)
     assert [(p.text, p.channel, p.hidden) for p in cards] == [
         ("navette", "phone", False), ("garder le papier", "paper", False)]
