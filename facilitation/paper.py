@@ -55,6 +55,8 @@ def card_ranges(numbers: list[int]) -> str:
 
 def helper_name(who: str) -> str:
     """The name a helper gave, from an entry's `who` ("" when none was given)."""
+    if who == "facilitator":
+        return who  # settling a card typed twice
     parts = who.split(":", 2)
     return parts[2] if len(parts) == 3 and parts[0] == "helper" else ""
 

@@ -206,7 +206,9 @@ def validate_answer(question: Question, raw: RawAnswer | Sequence[object], *,
         raw = RawAnswer(choices=raw)
     if not question.is_open and not paper:
         raise AnswerError(N_("This question is closed: your answer was not recorded."), 409)
-    validator = {"single": _choices, "multiple": _choices, "ranking": _ranking,
+    if question.kind == "ranking":
+        return _ranking(question, raw, partial=paper)
+    validator = {"single": _choices, "multiple": _choices,
                  "scale": _scale, "text": _text, "matrix": _matrix}[question.kind]
     return validator(question, raw)
 
@@ -238,12 +240,16 @@ def _choices(question: Question, raw: RawAnswer) -> list[int]:
     return sorted(ids, key=order.__getitem__)
 
 
-def _ranking(question: Question, raw: RawAnswer) -> list[int]:
+def _ranking(question: Question, raw: RawAnswer, *, partial: bool = False) -> list[int]:
+    """The options best first. On paper a person may number only their first choices
+    (1, 2, 3 of 5): kept as typed, the others ranked by no one."""
     count = len(question.choices)
-    if raw.ranks:
+    given_ranks = {k: v for k, v in (raw.ranks or {}).items()
+                   if not partial or str(v).strip()}
+    if given_ranks:
         # Numbered selects: {"choice id": rank}; every option gets a distinct rank.
         ranked: dict[int, int] = {}
-        for key, value in list(raw.ranks.items())[: count + 1]:
+        for key, value in list(given_ranks.items())[: count + 1]:
             choice_id, rank = _int(key), _int(value)
             if choice_id is None or rank is None or not 1 <= rank <= count:
                 raise AnswerError(N_("Give each option a rank from 1 to %(limit)s."),
@@ -255,7 +261,10 @@ def _ranking(question: Question, raw: RawAnswer) -> list[int]:
         ids = _choice_ids(question, by_rank)
     else:
         ids = _choice_ids(question, raw.choices)
-    if len(ids) != count:
+    complete = len(ids) == count
+    given = sorted(_int(v) or 0 for v in given_ranks.values())
+    top = bool(ids) and given == list(range(1, len(ids) + 1))
+    if not complete and not (partial and top):
         raise AnswerError(N_("Give each option a rank from 1 to %(limit)s."), limit=count)
     return ids
 

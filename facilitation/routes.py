@@ -89,6 +89,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/h/{token}/answer", helper.answer, methods=POST, name="helper:answer"),
         Route("/h/{token}/propose", helper.propose, methods=POST, name="helper:propose"),
         Route("/h/{token}/vote", helper.vote_card, methods=POST, name="helper:vote"),
+        Route("/h/{token}/{form:str}", helper.back_to_page, methods=GET,
+              name="helper:back"),
         WebSocketRoute("/h/{token}/ws", helper.ws, name="helper:ws"),
         # Organiser: password.
         Route("/organiser/login", organiser.login, methods=["GET", "POST"],

@@ -407,6 +407,14 @@ def read_card_ballot(settings: VoteSettings, items: list[Item], form: Mapping[st
     (a person may leave an item blank on paper, in every method). Raises VoteError."""
     values: dict[int, int] = {}
     raw_dots: dict[int, object] = {}
+    known = {str(item.id) for item in items}
+    for key, value in _items(form):
+        prefix, _, item_id = str(key).partition("-")
+        if prefix in ("v", "dots", "grade") and str(value or "").strip() and \
+                item_id not in known:
+            # A form from before the items changed: its numbers no longer match the card.
+            raise VoteError(N_("The items of this vote changed since this page was opened: "
+                               "reload it and type the card again."), 409)
     for item in items:
         if settings.method == "agree":
             raw = str(form.get(f"v-{item.id}", "") or "")

@@ -112,7 +112,7 @@ def test_vote_cards_typed_after_the_vote_closed_count_and_are_late(seance):
     assert r.status_code == 409 and 4 not in ballots(seance, step)
 
 
-def test_dot_and_majority_judgment_cards(seance):
+def test_dot_voting_cards(seance):
     step, ids = set_vote(seance, "dots")
     page = seance.client.get(helper(seance)).text
     assert "5 points en tout." in page and "3 points au plus sur un même élément." in page
@@ -121,9 +121,15 @@ def test_dot_and_majority_judgment_cards(seance):
     r = vote_card(seance, step, "2", {f"dots-{ids[0]}": "3", f"dots-{ids[1]}": "3"})
     assert r.status_code == 422 and "vous en avez donné 6" in r.text
     assert 2 not in ballots(seance, step)
+    # Once cards are typed, the method stays: points are not grades.
     seance.facilitator_post("/vote/close")
-    seance.facilitator_post("/vote", method="judgment", target="proposals", points="5",
-                            max_per_item="3", open="1")
+    r = seance.facilitator_post("/vote", method="judgment", target="proposals", points="5",
+                                max_per_item="3", open="1")
+    assert r.status_code == 409 and ballots(seance, step)[1] == {ids[0]: 3, ids[4]: 2}
+
+
+def test_majority_judgment_cards(seance):
+    step, ids = set_vote(seance, "judgment")
     page = seance.client.get(helper(seance)).text
     assert "À rejeter" in page and f'name="grade-{ids[0]}"' in page
     r = vote_card(seance, step, "9", {f"grade-{ids[0]}": "0", f"grade-{ids[2]}": "6"})
@@ -240,9 +246,17 @@ def test_the_helpers_picture_shows_what_is_missing_and_who_typed(seance):
     go(seance, "poll")
     seance.open(0)
     seance.call(printing.note_printed, seance.id, 12)
-    for number, who in (("1", "Awa"), ("2", "Awa"), ("5", "Lou"), ("14", "")):
-        assert post(seance, "/card", card=number, by=who,
-                    **{f"q{single['id']}-choice": str(single["choices"][0])}).is_success
+    tick = {f"q{single['id']}-choice": str(single["choices"][0])}
+    for number, who in (("1", "Awa"), ("2", "Awa"), ("5", "Lou")):
+        assert post(seance, "/card", card=number, by=who, **tick).is_success
+    # A number beyond the printed range is often a slip: recorded only when sent again.
+    r = post(seance, "/card", card="14", **tick)
+    assert r.status_code == 422
+    assert re.search(r"Le bulletin 14 n(&#39;|')a pas été imprimé : les bulletins vont de 1 à 12",
+                     r.text)
+    assert '<input type="hidden" name="beyond" value="14">' in r.text
+    assert re.search(r'<button type="submit" class="primary" autofocus>', r.text)
+    assert post(seance, "/card", card="14", beyond="14", **tick).is_success
     page = seance.client.get(helper(seance)).text
     status = re.search(r'<section id="helper-status".*?</section>', page, re.S).group(0)
     assert "Bulletins imprimés : n° 1 à 12." in status
@@ -288,3 +302,57 @@ def test_paper_cards_carry_no_credential(seance):
     # A helper's pages and pushes never show another card's stored values by number.
     page = seance.client.get(helper(seance)).text
     assert "paper:" not in page
+
+
+def test_what_a_real_room_does_wrong_is_caught(seance):
+    """Found by walking a séance: a second entry adding proposals twice, a form kept from
+    before the items changed, a partly numbered ranking, a reload after a refused card."""
+    go(seance, "proposals")
+    page = seance.client.get(f"{helper(seance)}?round=2").text
+    assert "?form=proposals" not in page  # the check types ballot cards only
+    r = post(seance, "/propose", "?round=2", text="En double", round="2")
+    assert r.status_code == 409 and "les propositions se saisissent une seule fois" in r.text
+    assert "En double" not in [p.text for p in seance.call(qp.list_proposals, seance.id)]
+    # A vote form from before the items changed is refused, not silently cut.
+    step, ids = set_vote(seance)
+    stale = post(seance, "/vote", card="2", step=str(step), **{f"v-{ids[0]}": "agree",
+                                                               "v-99999": "pass"})
+    assert stale.status_code == 409 and "ont changé depuis l" in stale.text
+    assert 2 not in ballots(seance, step)
+    # A reload of the address a refused card was shown at leads back to the page.
+    r = seance.client.get(f"{helper(seance)}/vote", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith(helper(seance))
+    # A ranking numbered only for its first choices is kept as numbered.
+    ranking = next(qu for qu in seance.questions if qu["kind"] == "ranking")
+    first, second = ranking["choices"][2], ranking["choices"][0]
+    r = post(seance, "/card", card="6", **{f"q{ranking['id']}-rank-{first}": "1",
+                                           f"q{ranking['id']}-rank-{second}": "2"})
+    assert r.is_success
+    stored = seance.client.portal.call(
+        seance.client.app.state.db.fetchone,
+        "SELECT a.value FROM answers a JOIN participants p ON p.id = a.participant_id"
+        " WHERE p.card = 6 AND a.question_id = ?", (ranking["id"],))
+    assert stored["value"] == f"[{first}, {second}]"
+    r = post(seance, "/card", card="7", **{f"q{ranking['id']}-rank-{first}": "2"})
+    assert r.status_code == 422  # "2" alone: the first choice is missing
+
+
+def test_closing_says_what_paper_is_left_and_stops_the_helpers_forms(seance):
+    single = seance.questions[0]
+    go(seance, "poll")
+    seance.open(0)
+    seance.call(printing.note_printed, seance.id, 4)
+    assert post(seance, "/card", card="2", **{f"q{single['id']}-choice":
+                                             str(single["choices"][0])}).is_success
+    go(seance, "closing")
+    page = seance.client.get(f"/f/{seance.links['facilitator']}").text
+    left = re.search(r'<div class="notice" id="paper-left">.*?</div>', page, re.S).group(0)
+    assert "Avant de clore" in left and "1, 3, 4" in left
+    with seance.client.websocket_connect(f"{helper(seance)}/ws") as ws:
+        ws.receive_text()
+        seance.facilitator_post("/close", title="Suite")
+        pushed = ws.receive_text()
+        while "helper-forms" not in pushed:
+            pushed = ws.receive_text()
+        assert '<div id="helper-forms" hx-swap-oob="true">' in pushed
+        assert "Cette séance est close" in pushed

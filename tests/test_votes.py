@@ -124,10 +124,22 @@ def test_dot_voting_and_majority_judgment(seance, client, voting):
     results = seance.call(qv.results_of, seance.id, step)
     assert {r.item.id: r.points for r in results.rows} == {ids[0]: 0, ids[1]: 3, ids[2]: 2}
     client.post(f"{base}/vote/close", data={"csrf": token})
+    # Points are not grades: once people voted, the method stays (even closed).
+    r = client.post(f"{base}/vote", data={"csrf": token, "method": "judgment",
+                                          "target": "proposals", "points": "5",
+                                          "max_per_item": "3"})
+    assert r.status_code == 409 and "la façon de voter ne change plus" in r.text
+    results = seance.call(qv.results_of, seance.id, step)
+    assert results.method == "dots" and {r.item.id: r.points for r in results.rows}[ids[1]] == 3
+
+
+def test_majority_judgment(seance, client, voting):
+    base, token, ids = voting
     client.post(f"{base}/vote", data={"csrf": token, "method": "judgment",
                                       "target": "proposals", "points": "5",
                                       "max_per_item": "3"})
     client.post(f"{base}/vote/open", data={"csrf": token})
+    a, b = people(seance, 2)
     grades = {str(ids[0]): 0, str(ids[1]): 3, str(ids[2]): 6}
     assert vote_api(seance, a, grades=grades).status_code == 201
     assert vote_api(seance, b, grades={str(ids[0]): 1}).status_code == 422  # every item

@@ -41,11 +41,18 @@ async def set_rule(db: Database, session_id: int, rule: ConsensusRule) -> None:
 async def set_vote_settings(db: Database, session_id: int, step_id: int,
                             settings: VoteSettings) -> None:
     def op(conn: sqlite3.Connection) -> None:
-        cursor = conn.execute(
-            "UPDATE steps SET settings = ? WHERE id = ? AND session_id = ? AND kind = 'vote'",
-            (settings.to_json(), step_id, session_id))
-        if cursor.rowcount == 0:
+        row = conn.execute("SELECT settings FROM steps WHERE id = ? AND session_id = ?"
+                           " AND kind = 'vote'", (step_id, session_id)).fetchone()
+        if row is None:
             raise LookupError(step_id)
+        # A ballot means what its method says: agree/disagree read as points or grades
+        # would be another vote. Once anyone voted, the method stays.
+        if VoteSettings.from_json(row["settings"]).method != settings.method and conn.execute(
+                "SELECT 1 FROM votes WHERE step_id = ? LIMIT 1", (step_id,)).fetchone():
+            raise VoteError(N_("People have already voted: the way of voting stays as it is."),
+                            409)
+        conn.execute("UPDATE steps SET settings = ? WHERE id = ?",
+                     (settings.to_json(), step_id))
 
     await db.write(op)
 

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.websockets import WebSocket
 
-from facilitation import actions
+from facilitation import actions, paper
 from facilitation.i18n_keys import N_, UserError
 from facilitation.live import topic
 from facilitation.polls import RESULTS_MODES, Settings
@@ -69,6 +69,9 @@ async def page(request: Request, seance: Seance, token: str, status_code: int = 
         board["agenda"] = agenda_draft(snap.synthesis, voted, {t.id: t.name for t in themes},
                                        tr.gettext)
         board["following"] = await qv.following(db, seance.id)
+        memory = await broadcaster(request).memory.get(seance.id)
+        if memory is not None:
+            board["paper"] = await paper.picture(db, memory)
     return render(request, "pages/facilitator.html", status_code=status_code,
                   seance=snap.state.seance, snap=snap, token=token, links=links,
                   board=board, **context)

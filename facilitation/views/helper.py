@@ -18,7 +18,7 @@ from facilitation.memory import SeanceMemory
 from facilitation.polls import Question, blank, raw_from_form, sent_back
 from facilitation.proposals import ProposalError
 from facilitation.seances import Step
-from facilitation.store import cards
+from facilitation.store import cards, printing
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.views.common import (
@@ -72,7 +72,7 @@ async def _page(request: Request, memory: SeanceMemory, token: str, desk: Desk,
     assert state is not None  # noqa: S101
     votes = await paper.paper_votes(db_of(request), memory)
     sheet = paper.card_questions(memory)
-    forms = _forms(sheet, votes, state)
+    forms = _forms(sheet, votes, state, desk)
     chosen = form_name or request.query_params.get("form", "")
     if chosen not in forms:
         chosen = _default_form(state, votes, forms)
@@ -86,6 +86,9 @@ async def _page(request: Request, memory: SeanceMemory, token: str, desk: Desk,
     except UserError:
         proposals_open = False
     saved = request.query_params.get("saved", "")
+    table = request.query_params.get("table", "")
+    context.setdefault("draft_group", int(table) if table.isdigit() and len(table) < 12
+                       else None)
 
     def link(**extra: str) -> str:
         """This page's address for the same helper and entry, with `extra`."""
@@ -107,13 +110,14 @@ async def _page(request: Request, memory: SeanceMemory, token: str, desk: Desk,
 
 
 def _forms(sheet: list[Question], votes: list[tuple[Step, VoteSettings, list[Item]]],
-           state: Any) -> dict[str, Any]:
-    """The forms this séance's paper takes, in the order of the déroulé."""
+           state: Any, desk: Desk) -> dict[str, Any]:
+    """The forms this séance's paper takes, in the order of the déroulé. The blind second
+    entry checks ballot cards only: proposals are typed once."""
     forms: dict[str, Any] = {}
     if sheet:
         forms["poll"] = N_("Poll card")
     kinds = {step.kind for step in state.steps}
-    if "proposals" in kinds:
+    if "proposals" in kinds and desk.round == cards.FIRST:
         forms["proposals"] = N_("Proposals on paper")
     for step, _settings, _items in votes:
         forms[f"vote-{step.id}"] = step
@@ -142,6 +146,33 @@ def _back(request: Request, token: str, desk: Desk, form: str, **params: Any) ->
 # Paper cards ------------------------------------------------------------------------------
 
 
+class NotPrinted(UserError):
+    """A card number beyond the printed range: often a typing slip. Recorded only when the
+    helper sends the same number again."""
+
+
+async def _check_printed(request: Request, memory: SeanceMemory, number: int,
+                         form: Any) -> None:
+    printed = await printing.cards_printed(db_of(request), memory.seance.id)
+    if printed and number > printed and str(form.get("beyond", "")) != str(number):
+        raise NotPrinted(N_("Card %(card)s was not printed: the cards go from 1 to "
+                            "%(printed)s. Check the number; if it is right, record the card "
+                            "again."), card=number, printed=printed)
+
+
+def _refused(error: UserError, number: str) -> dict[str, Any]:
+    """Where the focus goes on a refused card, so that what the helper types next lands
+    in the right place (never in front of the number already in the field)."""
+    if isinstance(error, NotPrinted):
+        return {"focus_on": "submit", "beyond": number}
+    if getattr(error, "question_id", None):
+        return {"focus_on": "question"}
+    if error.status == 409 and "correction" in error.message:
+        return {"focus_on": "correction"}
+    return {"focus_on": "error"}
+
+
+
 async def card(request: Request) -> Response:
     """A whole poll card, typed as it is printed: every question of the séance in one form,
     open or already closed (cards are collected during the poll and typed after it)."""
@@ -154,6 +185,7 @@ async def card(request: Request) -> Response:
     raws = {question.id: raw_from_form(form, f"q{question.id}-") for question in questions}
     try:
         number = actions.card_number(raw_card)
+        await _check_printed(request, memory, number, form)
         await actions.enter_card_sheet(services(request), memory, number, raws,
                                        correction=correction, who=desk.who(token),
                                        round_=desk.round, key=idempotency_key(form))
@@ -164,7 +196,8 @@ async def card(request: Request) -> Response:
         return await _page(request, memory, token, desk, status_code=error.status,
                            form_name="poll", error=error.message, error_params=error.params,
                            card=raw_card[:6], kept=kept, correction=correction,
-                           failed=getattr(error, "question_id", None))
+                           failed=getattr(error, "question_id", None),
+                           **_refused(error, raw_card[:6]))
     return _back(request, token, desk, "poll", saved=number)
 
 
@@ -203,6 +236,7 @@ async def vote_card(request: Request) -> Response:
     correction = form.get("correction") == "1"
     try:
         number = actions.card_number(raw_card)
+        await _check_printed(request, memory, number, form)
         await actions.enter_vote_card(services(request), memory, int(raw_step), number, form,
                                       correction=correction, who=desk.who(token),
                                       round_=desk.round, key=idempotency_key(form))
@@ -212,7 +246,7 @@ async def vote_card(request: Request) -> Response:
         return await _page(request, memory, token, desk, status_code=error.status,
                            form_name=f"vote-{raw_step}", error=error.message,
                            error_params=error.params, card=raw_card[:6], kept_votes=kept,
-                           correction=correction)
+                           correction=correction, **_refused(error, raw_card[:6]))
     return _back(request, token, desk, f"vote-{raw_step}", saved=number)
 
 
@@ -225,6 +259,9 @@ async def propose(request: Request) -> Response:
     raw_group = str(form.get("subgroup", ""))
     subgroup = int(raw_group) if raw_group.isdigit() and len(raw_group) < 12 else None
     try:
+        if desk.round == cards.CHECK:
+            raise ProposalError(N_("The second entry checks ballot cards only: proposals are "
+                                   "typed once."), 409)
         if raw_group and subgroup is None:
             raise ProposalError(N_("Choose your table from the list."))
         added = await actions.submit_paper_proposals(
@@ -234,8 +271,19 @@ async def propose(request: Request) -> Response:
         return await _page(request, memory, token, desk, status_code=error.status,
                            form_name="proposals", error=error.message,
                            error_params=error.params, draft=str(form.get("text", ""))[:20000],
-                           draft_group=subgroup, failed_line=getattr(error, "line", None))
-    return _back(request, token, desk, "proposals", proposed=added)
+                           draft_group=subgroup, failed_line=getattr(error, "line", None),
+                           focus_on="error")
+    return _back(request, token, desk, "proposals", proposed=added,
+                 **({"table": subgroup} if subgroup is not None else {}))
+
+
+async def back_to_page(request: Request) -> Response:
+    """A reload of the address a refused card was shown at: the page, not a 405 that
+    loses the helper's link."""
+    _memory, token = await memory_for_link(request, "helper")
+    if request.path_params["form"] not in ("card", "answer", "propose", "vote"):
+        raise HTTPException(404)
+    return RedirectResponse(request.url_for("helper:show", token=token), 303)
 
 
 # Live -------------------------------------------------------------------------------------

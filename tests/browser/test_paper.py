@@ -74,7 +74,7 @@ def test_a_helper_types_whole_cards_after_the_poll_with_the_keyboard(browser, se
     for question in (single, multiple, scale):
         assert http.get(f"{base}/questions/{question['id']}/results").json()["n"] == 10
     status = page.locator("#helper-status").inner_text()
-    assert "10 bulletins saisis après la fermeture de leur question" in status
+    assert "10 bulletins saisis après la fermeture de leur question ou de leur vote" in status
     assert "Awa : 10" in status
 
     # Six vote cards of 11 items, each in one submission.

@@ -127,13 +127,13 @@ def test_vote_pages_have_no_axe_violations(browser, server, room, locale):
     screen_ctx = browser.new_context(locale=locale, viewport={"width": 1920, "height": 1080})
     screen = screen_ctx.new_page()
     helper = fac_ctx.new_page()
-    for method in ("agree", "dots", "judgment"):
-        if method != "agree":
+    # Agree last: once someone voted, the method stays (points are not grades).
+    for method in ("dots", "judgment", "agree"):
+        if method != "dots":
             fac.locator("#vote-state button").click()  # close
-            fac.locator(f"input[name=method][value={method}]").check()
-            fac.locator("#vote-open").click()
-        else:
-            fac.locator("#vote-open").click()
+            fac.locator("#vote-open").wait_for()
+        fac.locator(f"input[name=method][value={method}]").check()
+        fac.locator("#vote-open").click()
         fac.locator("#vote-state button").wait_for()
         phone.goto(server.urls["join"])
         check(phone, f"phone vote {method} [{locale}]")
