@@ -230,10 +230,15 @@ class Broadcaster:
                      if self.hub.subscribers(topic(session_id, f"facilitator:{lang}"))]
         helpers = [lang for lang in i18n.LANGUAGES
                    if self.hub.subscribers(topic(session_id, f"helper:{lang}"))]
+        if self.hub.subscribers(screen_topic) or languages:
+            await self._publish_room(session_id, screen_topic, languages)
+        # The helpers' picture after the room's screens: it reads the database, they wait
+        # for nothing.
         if helpers:
             await self._publish_helpers(session_id, helpers)
-        if not self.hub.subscribers(screen_topic) and not languages:
-            return
+
+    async def _publish_room(self, session_id: int, screen_topic: str,
+                            languages: list[str]) -> None:
         snap = await self.snapshot(session_id)
         if snap is None:
             return
