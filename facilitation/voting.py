@@ -334,6 +334,33 @@ class Synthesis:
         return bool(self.consensus or self.divisive or self.no_consensus or self.too_few)
 
 
+CARRY_LABELS = {
+    "divisive": N_("divides the room"),
+    "no_consensus": N_("no consensus"),
+    "rejected": N_("rejected by the room"),
+    "too_few": N_("too few votes"),
+    "not_voted": N_("not voted on"),
+}
+
+
+def carry_over(proposal_ids: Sequence[int], summary: Synthesis
+               ) -> list[tuple[int, str, bool]]:
+    """What may go on to the next séance: every proposal on the board that did not reach
+    consensus, with why, and whether it goes by default: not when the room rejected it
+    (most of the votes against it), which the facilitator may still choose."""
+    status: dict[int, str] = {}
+    for group in ("divisive", "no_consensus", "too_few"):
+        for row in getattr(summary, group):
+            if row.item.kind == "proposal":
+                status[row.item.id] = group
+                tally = row.verdict.tally if row.verdict else None
+                if group == "no_consensus" and tally and tally.disagree_share > 0.5:
+                    status[row.item.id] = "rejected"
+    settled = {row.item.id for row in summary.consensus if row.item.kind == "proposal"}
+    return [(pid, status.get(pid, "not_voted"), status.get(pid) != "rejected")
+            for pid in proposal_ids if pid not in settled]
+
+
 def synthesis(results: Sequence[VoteResults], top: int = 5) -> Synthesis:
     """What the séance's votes decided: consensus, what divides the room, the rest (no
     consensus), what had too few votes to say, and the top priorities (ties kept together

@@ -1,5 +1,7 @@
 """A vote step over HTTP: phones, paper, API, the rule, the synthesis and closing."""
 
+import re
+
 import pytest
 
 from facilitation.store import proposals as qp
@@ -258,3 +260,51 @@ def test_without_an_agree_vote_no_one_is_told_there_is_no_consensus(seance, clie
                  client.get(f"/screen/{seance.links['screen']}").text):
         assert PROPOSALS[1] in page
         assert "ne fait consensus" not in page and "Consensus : au moins" not in page
+
+
+def test_carry_over_honours_its_boxes_and_leaves_out_what_the_room_rejected(seance, client,
+                                                                           voting):
+    """A proposal rejected 2/14/2 was carried, and every theme was copied even unticked
+    (4 → 9 → 14 themes over three séances, empty headings in the report)."""
+    base, token, ids = voting
+    transport = seance.call(qp.create_theme, seance.id, "Transport")
+    seance.call(qp.create_theme, seance.id, "Papiers")  # holds nothing carried
+    seance.call(qp.move, seance.id, ids[1], transport)
+    client.post(f"{base}/vote/open", data={"csrf": token})
+    for i, who in enumerate(people(seance, 18)):
+        vote_api(seance, who, item_id=ids[0], value="agree")  # consensus
+        vote_api(seance, who, item_id=ids[2],  # rejected: 2 agree, 14 disagree, 2 pass
+                 value="agree" if i < 2 else "pass" if i < 4 else "disagree")
+    client.post(f"{base}/vote/close", data={"csrf": token})
+    go(seance, "closing")
+    page = client.get(base).text
+    # The facilitator sees the list: what goes by default is ticked, the rejected one not.
+    box = re.search(rf'<input type="checkbox" name="carry_ids" value="{ids[2]}"[^>]*>', page)
+    assert box and "checked" not in box.group(0) and "rejetée par la salle" in page
+    assert re.search(rf'name="carry_ids" value="{ids[1]}" checked', page)
+    assert f'name="carry_ids" value="{ids[0]}"' not in page  # consensus: settled
+    # Sent as shown, themes unticked: the carried proposal only, no theme copied.
+    r = client.post(f"{base}/close", data={"csrf": token, "title": "Suite",
+                                           "carry_list": "1", "carry_ids": [str(ids[1])]})
+    assert r.status_code == 200
+    new = seance.call(qv.next_seance, seance.id)
+    assert [p.text for p in seance.call(qp.list_proposals, new.id)] == [PROPOSALS[1]]
+    assert seance.call(qp.list_themes, new.id) == []
+
+
+def test_carried_themes_are_only_those_holding_a_carried_proposal(seance, client, voting):
+    base, token, ids = voting
+    transport = seance.call(qp.create_theme, seance.id, "Transport")
+    seance.call(qp.create_theme, seance.id, "Papiers")
+    seance.call(qp.move, seance.id, ids[1], transport)
+    go(seance, "closing")
+    r = client.post(f"{base}/close", data={
+        "csrf": token, "title": "Suite", "carry_list": "1", "carry_themes": "1",
+        "carry_ids": [str(ids[1]), str(ids[2]), "999999"]})  # an unknown id is ignored
+    assert r.status_code == 200
+    new = seance.call(qv.next_seance, seance.id)
+    assert [t.name for t in seance.call(qp.list_themes, new.id)] == ["Transport"]
+    carried = seance.call(qp.list_proposals, new.id)
+    assert sorted(p.text for p in carried) == sorted([PROPOSALS[1], PROPOSALS[2]])
+    assert {p.text: p.theme_id is not None for p in carried} == {PROPOSALS[1]: True,
+                                                                PROPOSALS[2]: False}

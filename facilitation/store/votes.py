@@ -143,9 +143,11 @@ async def list_agenda(db: Database, session_id: int) -> list[str]:
 
 
 async def close_and_continue(db: Database, session_id: int, plan: SessionPlan,
-                             agenda: list[str], carry: list[int]) -> int:
+                             agenda: list[str], carry: list[int], *,
+                             carry_themes: bool = True) -> int:
     """Close the séance and create the next one of the démarche, with its agenda, carrying
-    over the given proposals and every theme (each linked to where it came from)."""
+    over the given proposals and, when asked, the themes that hold them (each linked to
+    where it came from): never an empty theme heading."""
 
     def op(conn: sqlite3.Connection) -> int:
         cursor = conn.execute("SELECT workshop_id, closed_at FROM sessions WHERE id = ?",
@@ -188,9 +190,15 @@ async def close_and_continue(db: Database, session_id: int, plan: SessionPlan,
         carried = {int(r[0]) for r in conn.execute(
             "SELECT origin_id FROM proposals WHERE session_id = ? AND origin_id IS NOT NULL",
             (new_id,))}
+        chosen = set(carry)
+        holding = {int(r["theme_id"]) for r in conn.execute(
+            "SELECT id, theme_id FROM proposals WHERE session_id = ? AND theme_id IS NOT NULL",
+            (session_id,)) if int(r["id"]) in chosen} if carry_themes else set()
         cursor = conn.execute("SELECT id, name, position FROM themes WHERE session_id = ?",
                                 (session_id,))
         for theme in cursor.fetchall():
+            if int(theme["id"]) not in holding:
+                continue
             if int(theme["id"]) in theme_map:
                 continue
             inserted = conn.execute(

@@ -30,7 +30,7 @@ from facilitation.views.common import (
     seance_for_link,
     services,
 )
-from facilitation.voting import VoteSettings, agenda_draft, voted_themes
+from facilitation.voting import CARRY_LABELS, VoteSettings, agenda_draft, carry_over, voted_themes
 from facilitation.web import is_htmx, language_of, read_form, render, translator
 
 
@@ -69,12 +69,15 @@ async def page(request: Request, seance: Seance, token: str, status_code: int = 
         board["agenda"] = agenda_draft(snap.synthesis, voted, {t.id: t.name for t in themes},
                                        tr.gettext)
         board["following"] = await qv.following(db, seance.id)
+        proposals = {p.id: p for p in await qp.list_proposals(db, seance.id) if p.on_board}
+        board["carry"] = [(proposals[pid], status, default) for pid, status, default
+                          in carry_over(list(proposals), snap.synthesis)]
         memory = await broadcaster(request).memory.get(seance.id)
         if memory is not None:
             board["paper"] = await paper.picture(db, memory)
     return render(request, "pages/facilitator.html", status_code=status_code,
                   seance=snap.state.seance, snap=snap, token=token, links=links,
-                  board=board, **context)
+                  board=board, CARRY_LABELS=CARRY_LABELS, **context)
 
 
 def _back(request: Request, token: str) -> Response:

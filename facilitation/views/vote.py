@@ -32,6 +32,7 @@ from facilitation.voting import (
     ConsensusRule,
     VoteError,
     VoteSettings,
+    carry_over,
     check_rule,
 )
 from facilitation.web import read_form
@@ -146,12 +147,23 @@ async def close_seance(request: Request) -> Response:
         agenda = [" ".join(line.split())[:300] for line in
                   str(form.get("agenda", ""))[:20_000].splitlines() if line.strip()][:50]
         summary = await synthesis_of(db, state)
-        settled = {row.item.id for row in summary.consensus if row.item.kind == "proposal"}
-
-        carry = [p.id for p in await list_proposals(db, seance.id)
-                 if p.on_board and p.id not in settled] if form.get("carry") == "1" else []
+        candidates = carry_over([p.id for p in await list_proposals(db, seance.id)
+                                 if p.on_board], summary)
+        if form.get("carry_list") == "1":
+            # The facilitator's own list, among what may be carried.
+            allowed = {pid for pid, _status, _default in candidates}
+            ticked = {int(str(v)) for v in form.getlist("carry_ids")
+                      if str(v).isdigit() and len(str(v)) < 12}
+            carry = [pid for pid, _status, _default in candidates
+                     if pid in ticked and pid in allowed]
+            themes = form.get("carry_themes") == "1"
+        else:  # one box (the API, older forms): what goes by default, with its themes
+            carry = [pid for pid, _status, default in candidates if default] \
+                if form.get("carry") == "1" else []
+            themes = bool(carry)
         await qv.close_and_continue(db, seance.id, qv.next_plan(
-            title, date, time, place, agenda, seance.language), agenda, carry)
+            title, date, time, place, agenda, seance.language), agenda, carry,
+            carry_themes=themes)
 
     return await _facilitator_action(request, action)
 
