@@ -1,6 +1,7 @@
 """The démarche synthesis across séances: results over time, consensus, cross-cutting."""
 
 import io
+import re
 
 from docx import Document
 
@@ -59,10 +60,19 @@ def test_demarche_synthesis(organiser):
     assert "Éléments transversaux" in page.text
     assert page.text.count("navette gratuite") >= 4  # a suggestion spanning both séances
     token = csrf_of(page.text)
-    r = c.post(url, data={"csrf": token, "candidate": "0", "action": "confirm",
-                          "title": "Une navette solidaire"})
+    keys = re.findall(r'name="candidate" value="([0-9a-f]+)"', page.text)
+    assert len(keys) == 2  # by list position, a second "Confirmer" took the other one
+    sent = {"csrf": token, "candidate": keys[0], "action": "confirm",
+            "title": "Une navette solidaire"}
+    r = c.post(url, data=sent)
     assert r.status_code == 200 and "Une navette solidaire — confirmé" in r.text
-    for bad in ({"candidate": "99", "action": "confirm"}, {"candidate": "0", "action": "x"},
+    # The same "Confirmer" sent again (a double click, a stale tab) confirms nothing else.
+    before = r.text.count("— confirmé")
+    again = c.post(url, data=sent)
+    assert again.status_code == 200 and again.text.count("— confirmé") == before
+    assert again.text.count("Une navette solidaire") == r.text.count("Une navette solidaire")
+    assert keys[1] in again.text  # the other suggestion is still waiting, untouched
+    for bad in ({"candidate": "99", "action": "confirm"}, {"candidate": keys[0], "action": "x"},
                 {"action": "undo", "decision": "abc"}):
         assert c.post(url, data={"csrf": token, **bad}).status_code == 422
     text = c.get(f"{url}/md").text.replace("\u202f", " ").replace("\xa0", " ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import sqlite3
 
@@ -24,6 +25,12 @@ async def reports(db: Database, workshop_id: int, zone: dt.tzinfo = dt.UTC) -> l
 
 def signature(members: tuple[tuple[int, str], ...]) -> str:
     return json.dumps(sorted([list(m) for m in members]), ensure_ascii=False)
+
+
+def candidate_key(members: tuple[tuple[int, str], ...]) -> str:
+    """A suggested element named by what it holds, not by its place in the list: a form
+    sent twice, or from a stale tab, acts on the element it showed or on nothing."""
+    return hashlib.sha256(signature(members).encode()).hexdigest()[:16]
 
 
 async def decisions(db: Database, workshop_id: int) -> list[tuple[int, Recurring, str]]:

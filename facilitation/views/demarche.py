@@ -44,7 +44,7 @@ async def show(request: Request) -> Response:
     workshop, reports, over, decided, candidates = await _gather(request)
     return render(request, "pages/demarche.html", workshop=workshop, reports=reports,
                   over=over, decided=decided, candidates=candidates,
-                  here=request.url.path)
+                  candidate_key=qd.candidate_key, here=request.url.path)
 
 
 async def decide(request: Request) -> Response:
@@ -62,11 +62,15 @@ async def decide(request: Request) -> Response:
         except LookupError:
             raise HTTPException(404) from None
     else:
-        raw = str(form.get("candidate", ""))
-        if action not in ("confirm", "reject") or not raw.isdigit() or int(raw) >= len(
-                candidates):
+        raw = str(form.get("candidate", ""))[:32]
+        if action not in ("confirm", "reject"):
+            raise HTTPException(422, "action")
+        chosen = next((c for c in candidates if qd.candidate_key(c.members) == raw), None)
+        if chosen is None:
+            if any(qd.candidate_key(element.members) == raw for _id, element, _s in decided):
+                # Already decided (a double click, a stale tab): nothing more to do.
+                return RedirectResponse(request.url.path, 303)
             raise HTTPException(422, "candidate")
-        chosen = candidates[int(raw)]
         title = " ".join(str(form.get("title", "")).split())[:120] or chosen.title
         await qd.decide(db, workshop.id,
                         Recurring(title, chosen.members),
