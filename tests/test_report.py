@@ -1,5 +1,6 @@
 """The compte-rendu: content from what happened, edits kept apart, every format readable."""
 
+import csv
 import datetime as dt
 import io
 import json
@@ -119,6 +120,42 @@ def test_raw_data_as_json_and_csv(seance, client, lived):
     assert len(answers) == 7  # a header and six answers
     proposals = archive.read("proposals.csv").decode("utf-8-sig")
     assert "une navette gratuite" in proposals
+
+
+def test_raw_data_has_totals_json_values_and_the_polis_layout(seance, client, lived):
+    base, _token, ids, _theme = lived
+    first = seance.questions[0]
+    matrix = next(qu for qu in seance.questions if qu["kind"] == "matrix")
+    # A matrix answer, to see it as a JSON object and not a string inside a string.
+    api = f"/api/sessions/{seance.code}"
+    who = {"authorization": "Bearer " + client.post(
+        "/api/sessions/join", json={"code": seance.code}).json()["token"]}
+    client.post(f"{api}/questions/{matrix['id']}/open", headers=fac(seance))
+    r = client.post(f"{api}/questions/{matrix['id']}/answers", headers=who,
+                    json={"items": {str(matrix["choices"][0]): 1}})
+    assert r.status_code == 201, r.text
+    data = json.loads(client.get(f"{base}/report/json").content)
+    stored = next(a["value"] for a in data["answers"] if a["question_id"] == matrix["id"])
+    assert stored == {str(matrix["choices"][0]): 1}
+    assert isinstance(data["questions"][0]["settings"], dict)
+    totals = [t for t in data["totals"]["questions"] if t["question_id"] == first["id"]]
+    # Six answers split over the first two choices, three each (n = 6).
+    assert [(t["count"], t["n"]) for t in totals[:2]] == [(3, 6), (3, 6)]
+    assert sum(t["count"] for t in totals) == 6
+    votes = {(t["item_id"], t["agree"], t["disagree"]) for t in data["totals"]["votes"]}
+    assert (ids[0], 6, 0) in votes
+    archive = zipfile.ZipFile(io.BytesIO(client.get(f"{base}/report/zip").content))
+    names = set(archive.namelist())
+    assert {"question_totals.csv", "vote_totals.csv", "polis/comments.csv",
+            "polis/votes.csv"} <= names
+    comments = list(csv.DictReader(io.StringIO(archive.read("polis/comments.csv").decode())))
+    assert list(comments[0]) == ["timestamp", "datetime", "comment-id", "author-id",
+                                 "agrees", "disagrees", "moderated", "comment-body"]
+    navette = next(c for c in comments if c["comment-body"] == "une navette gratuite")
+    assert (navette["agrees"], navette["disagrees"], navette["moderated"]) == ("6", "0", "1")
+    votes_csv = list(csv.DictReader(io.StringIO(archive.read("polis/votes.csv").decode())))
+    assert len(votes_csv) == 6 and {v["vote"] for v in votes_csv} == {"1"}
+    assert all(v["comment-id"] == str(ids[0]) and v["timestamp"].isdigit() for v in votes_csv)
 
 
 def test_pdf_report_reads_back_and_is_not_blank(seance, client, lived, tmp_path):

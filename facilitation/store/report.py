@@ -95,7 +95,8 @@ RAW = {
     "answers": "SELECT a.question_id, a.participant_id, a.value, a.answered_at FROM answers a"
                " JOIN questions q ON q.id = a.question_id WHERE q.session_id = ?"
                " ORDER BY a.question_id, a.participant_id",
-    "proposals": "SELECT p.id, p.text, p.channel, coalesce(g.name, '') AS subgroup,"
+    "proposals": "SELECT p.id, p.participant_id, p.text, p.channel,"
+                 " coalesce(g.name, '') AS subgroup,"
                  " p.hidden, p.pinned, p.merged_into, p.theme_id, p.origin_id, p.created_at"
                  " FROM proposals p LEFT JOIN subgroups g ON g.id = p.subgroup_id"
                  " WHERE p.session_id = ? ORDER BY p.id",

@@ -112,7 +112,9 @@ async def download(request: Request) -> Response:
         meta = {"id": seance.id, "title": seance.title, "workshop": report.workshop.title,
                 "number": seance.number, "date": seance.date, "time": seance.time,
                 "place": seance.place, "final": report.final}
-        body = data.to_json(meta, raw) if fmt == "json" else data.to_csv_zip(raw)
+        results = [poll.results for poll in report.polls]
+        body = data.to_json(meta, raw, results) if fmt == "json" else data.to_csv_zip(
+            raw, results)
         name += "_donnees"
     return Response(body, media_type=FORMATS[fmt], headers={
         "content-disposition": f'attachment; filename="{name}.{fmt}"'})
