@@ -119,8 +119,43 @@ class Report:
 
     @property
     def sections(self) -> tuple[str, ...]:
-        """The sections to show, in the edited order, without the hidden ones."""
-        return tuple(s for s in self.edits.order if s not in self.edits.hidden)
+        """The sections to show, in the edited order, without the hidden ones and without
+        those that would say nothing ("no question was asked" is not sent to anyone)."""
+        return tuple(s for s in self.edits.order
+                     if s not in self.edits.hidden and self.has(s))
+
+    def has(self, section: str) -> bool:
+        """Whether a section has something to say."""
+        s = self.synthesis
+        return {
+            "agenda": bool(self.seance.objectives or self.agenda),
+            "method": bool(self.runs),
+            "poll": bool(self.polls),
+            "exchanges": bool(self.themes or self.unsorted),
+            "decisions": bool(s.agree_vote_held or s.priorities),
+            "notes": bool(self.edits.intro or self.edits.conclusion),
+            "next": bool(self.next_agenda),
+            "annex": bool(self.methods_used),
+        }.get(section, True)
+
+    @property
+    def methods_used(self) -> tuple[str, ...]:
+        """The ways of counting this report relies on: only those are explained."""
+        kinds = {poll.results.question.kind for poll in self.polls}
+        used = []
+        if kinds:
+            used.append("n")
+        if "text" in kinds:
+            used.append("text")
+        if "ranking" in kinds:
+            used.append("ranking")
+        if self.synthesis.agree_vote_held:
+            used.append("consensus")
+        if self.synthesis.priorities_method == "judgment":
+            used.append("judgment")
+        if used:
+            used.append("channels")
+        return tuple(used)
 
     def slug(self) -> str:
         """A file name: démarche, séance number and date, safe on every system."""

@@ -17,7 +17,7 @@ from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.store import report as qr
 from facilitation.store import votes as qv
-from tests.conftest import csrf_of, fac
+from tests.conftest import csrf_of, fac, go
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "report_golden.md"
 
@@ -90,7 +90,7 @@ def test_report_content_follows_the_data(seance, client, lived):
     client.post(f"{base}/headcount", data={"csrf": token, "headcount": "23"})
     text = client.get(f"{base}/report/md").text
     assert "- Personnes présentes : 23 (compté par l'animation)" in text
-    assert "- Personnes inscrites : 6 (téléphone : 6)" in text
+    assert "- Ont pris part : 6 (téléphone : 6)" in text
     # Edits: notes, a theme's wording, a hidden section, a moved section.
     client.post(f"{base}/report", data={"csrf": token, "intro": "Bienvenue à toutes et tous.",
                                         "conclusion": "", f"theme-{theme}": "Se déplacer",
@@ -222,13 +222,14 @@ def test_odt_and_docx_carry_every_section_figures_and_charts(seance, client, liv
     base, *_ = lived
     sections = ["La séance", "Objectifs et ordre du jour", "Méthode",
                 "Résultats de la consultation éclair", "Synthèse des échanges",
-                "Propositions qui font consensus", "Notes de l'animation",
-                "Ordre du jour de la séance suivante", "Annexe : méthode de calcul"]
+                "Propositions qui font consensus", "Annexe : méthode de calcul"]
+    empty = ["Notes de l'animation", "Ordre du jour de la séance suivante"]  # nothing to say
     response = client.get(f"{base}/report/docx")
     assert response.headers["content-disposition"].endswith('2026-12-03.docx"')
     document = Document(io.BytesIO(response.content))
     paragraphs = [p.text for p in document.paragraphs]
     assert all(title in paragraphs for title in sections)
+    assert not any(title in paragraphs for title in empty)
     first = document.tables[1]  # after the method's table: the first question's
     rows = [[cell.text for cell in row.cells] for row in first.rows]
     assert rows[0] == ["Réponse", "Nombre", "Pourcentage"]
@@ -241,6 +242,7 @@ def test_odt_and_docx_carry_every_section_figures_and_charts(seance, client, liv
     odt = load(str(path))
     headings = [teletype.extractText(h) for h in odt.getElementsByType(odf_text.H)]
     assert all(title in headings for title in sections)
+    assert not any(title in headings for title in empty)
     body = plain(teletype.extractText(odt.text))
     assert "Comment êtes-vous venu·e ce soir ?" in body and "À pied" in body
     images = [i.getAttribute("href") for i in odt.getElementsByType(draw.Image)]
@@ -301,3 +303,31 @@ def test_the_kit_prints_two_cards_a_page_and_no_empty_card(seance, client):
     assert seance.call(q.list_questions, poll.id) == ()
     empty = PdfReader(io.BytesIO(client.get(f"{f}/kit.pdf?cards=20").content))
     assert not any("Bulletin n°" in page.extract_text() for page in empty.pages)
+
+
+def test_nothing_empty_is_printed_and_the_annex_explains_only_what_was_used(seance, client):
+    """A séance where nothing was asked, proposed or voted: no section saying so, no annex
+    explaining Borda or majority judgment to nobody."""
+    base = f"/f/{seance.links['facilitator']}"
+    text = plain(client.get(f"{base}/report/md").text)
+    for absent in ("Aucune question n'a été posée", "Aucune proposition ne fait consensus",
+                   "Résultats de la consultation éclair", "Propositions qui font consensus",
+                   "Pas de notes", "Annexe", "Borda", "Jugement majoritaire",
+                   "Personnes inscrites"):
+        assert absent not in text, absent
+    assert "## La séance" in text and "Ont pris part : 0" in text
+    # Dot voting alone: its priorities, without a consensus rule nobody voted on.
+    step = next(s.id for s in seance.call(q.list_steps, seance.id) if s.kind == "proposals")
+    ids = [seance.call(qp.add_proposal, seance.id, step, t, "phone") for t in ("a", "b")]
+    go(seance, "vote")
+    token = csrf_of(client.get(base).text)
+    client.post(f"{base}/vote", data={"csrf": token, "method": "dots", "target": "proposals",
+                                      "points": "5", "max_per_item": "3", "open": "1"})
+    who = {"authorization": "Bearer " + client.post(
+        "/api/sessions/join", json={"code": seance.code}).json()["token"]}
+    assert client.post(f"/api/sessions/{seance.code}/votes", headers=who,
+                       json={"dots": {str(ids[0]): 3}}).status_code == 201
+    text = plain(client.get(f"{base}/report/md").text)
+    assert "Priorités" in text or "priorités" in text
+    assert "Consensus : au moins" not in text and "Aucune proposition ne fait consensus" \
+        not in text

@@ -11,7 +11,7 @@ from facilitation.proposals import Proposal
 from facilitation.report import SECTION_TITLES, Report
 from facilitation.seances import CHANNEL_LABELS, STEP_LABELS
 from facilitation.tallies import ChoiceResults, MatrixResults, RankingResults, TextResults
-from facilitation.voting import GRADES, Row
+from facilitation.voting import GRADES, Row, Synthesis
 
 
 @dataclass(frozen=True)
@@ -97,13 +97,11 @@ def _agenda(report: Report, tr: Translator) -> list[Block]:
     out: list[Block] = [Para(report.seance.objectives)] if report.seance.objectives else []
     if report.agenda:
         out.append(Bullets(report.agenda))
-    return out or [Para(tr.gettext("No objectives were given."))]
+    return out
 
 
 def _method(report: Report, tr: Translator) -> list[Block]:
     _ = tr.gettext
-    if not report.runs:
-        return [Para(_("No step has been run yet."))]
     return [Table((_("Step"), _("Start"), _("Duration")), tuple(
         (run.step.title or _(STEP_LABELS[run.step.kind]), run.started.strftime("%H:%M"),
          _("%(minutes)s min", minutes=run.minutes) if run.minutes is not None else "—")
@@ -112,8 +110,6 @@ def _method(report: Report, tr: Translator) -> list[Block]:
 
 def _poll(report: Report, tr: Translator) -> list[Block]:
     _ = tr.gettext
-    if not report.polls:
-        return [Para(_("No question was asked."))]
     out: list[Block] = []
     for poll in report.polls:
         r = poll.results
@@ -158,7 +154,7 @@ def _exchanges(report: Report, tr: Translator) -> list[Block]:
     if report.unsorted:
         out += [Heading(3, tr.gettext("Unsorted")),
                 Bullets(tuple(_card(p, tr) for p in report.unsorted))]
-    return out or [Para(tr.gettext("No proposal yet."))]
+    return out
 
 
 def _figures(row: Row, tr: Translator) -> str:
@@ -171,7 +167,10 @@ def _figures(row: Row, tr: Translator) -> str:
 def _decisions(report: Report, tr: Translator) -> list[Block]:
     _ = tr.gettext
     rule, s = report.rule, report.synthesis
-    out: list[Block] = [Para(tr.ngettext(
+    out: list[Block] = []
+    if not s.agree_vote_held:  # dot voting or majority judgment alone: no rule to state
+        return _ranked(s, tr)
+    out += [Para(tr.ngettext(
         "Consensus: at least %(agree)s agree, at most %(disagree)s disagree, with at least "
         "%(num)s vote.",
         "Consensus: at least %(agree)s agree, at most %(disagree)s disagree, with at least "
@@ -185,6 +184,12 @@ def _decisions(report: Report, tr: Translator) -> list[Block]:
     if s.no_consensus:
         out += [Heading(3, _("No consensus")),
                 Bullets(tuple(f"{r.item.text} — {_figures(r, tr)}" for r in s.no_consensus))]
+    return out + _ranked(s, tr)
+
+
+def _ranked(s: Synthesis, tr: Translator) -> list[Block]:
+    _ = tr.gettext
+    out: list[Block] = []
     if s.priorities:
         out += [Heading(3, _("Top priorities")), Bullets(tuple(
             f"{r.item.text} — " + (tr.ngettext("%(num)s point", "%(num)s points", r.points)
@@ -204,12 +209,8 @@ def _notes(report: Report, tr: Translator) -> list[Block]:
                         (_("Conclusion"), report.edits.conclusion)):
         if text:
             out += [Heading(3, title)] + [Para(p) for p in text.split("\n\n")]
-    return out or [Para(_("No notes."))]
+    return out
 
 
 def _next(report: Report, tr: Translator) -> list[Block]:
-    if not report.next_seance:
-        return [Para(tr.gettext("The next séance is not planned yet."))]
-    if not report.next_agenda:
-        return [Para(tr.gettext("No agenda yet."))]
     return [Bullets(report.next_agenda)]

@@ -14,7 +14,7 @@ def _cell(value: object) -> str:
 
 
 def render(report: Report, tr: Translator) -> str:
-    return render_blocks(blocks(report, tr, ANNEX(tr)))
+    return render_blocks(blocks(report, tr, ANNEX(tr, report)))
 
 
 def render_blocks(document: Sequence[Block]) -> str:
@@ -40,20 +40,23 @@ def render_blocks(document: Sequence[Block]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def ANNEX(tr: Translator) -> str:  # noqa: N802 - a text, shared with the HTML report
+def ANNEX(tr: Translator, report: Report | None = None) -> str:  # noqa: N802 - shared text
+    """The annex: how each figure was counted, for the methods the report uses only."""
     _ = tr.gettext
-    return "\n".join([
-        "- " + _("n is the number of people who answered a question; percentages are of n, "
-                 "so a multiple choice can add up to more than 100 %."),
-        "- " + _("Free text: French stop words are removed and inflected forms grouped "
-                 "(Snowball stemming); a word counts once per person."),
-        "- " + _("Ranking: Borda count, with k options a first place earns k − 1 points "
-                 "and the last 0."),
-        "- " + _("Consensus: the share of votes that agree and that disagree, passes "
-                 "included, compared with the séance's rule."),
-        "- " + _("Majority judgment: items are ranked by their majority grade (the median); a "
-                 "tie is broken by removing that grade once from each tied item and "
-                 "comparing again."),
-        "- " + _("Phone, paper and spoken contributions count the same; the channel is "
-                 "kept."),
-    ])
+    lines = {
+        "n": _("n is the number of people who answered a question; percentages are of n, "
+               "so a multiple choice can add up to more than 100 %."),
+        "text": _("Free text: French stop words are removed and inflected forms grouped "
+                  "(Snowball stemming); a word counts once per person."),
+        "ranking": _("Ranking: Borda count, with k options a first place earns k − 1 points "
+                     "and the last 0."),
+        "consensus": _("Consensus: the share of votes that agree and that disagree, passes "
+                       "included, compared with the séance's rule."),
+        "judgment": _("Majority judgment: items are ranked by their majority grade (the "
+                      "median); a tie is broken by removing that grade once from each tied "
+                      "item and comparing again."),
+        "channels": _("Phone, paper and spoken contributions count the same; the channel is "
+                      "kept."),
+    }
+    used = report.methods_used if report is not None else tuple(lines)
+    return "\n".join("- " + lines[key] for key in used)

@@ -59,7 +59,7 @@ async def show(request: Request) -> Response:
     seance, _name = await _seance(request)
     report = await _report(request, seance)
     tr = i18n.Translator(_language(request, seance))
-    return render(request, "pages/report.html", report=report, annex=markdown.ANNEX(tr),
+    return render(request, "pages/report.html", report=report, annex=markdown.ANNEX(tr, report),
                   SECTION_TITLES=SECTION_TITLES, here=request.url.path)
 
 
@@ -101,7 +101,7 @@ async def download(request: Request) -> Response:
         from facilitation.exports import office  # odfpy, python-docx, cairosvg: on first use
 
         charts = chart_svgs(request, report, tr)
-        document_blocks = blocks(report, tr, markdown.ANNEX(tr))
+        document_blocks = blocks(report, tr, markdown.ANNEX(tr, report))
         body = office.to_odt(document_blocks, charts) if fmt == "odt" else office.to_docx(
             document_blocks, charts)
     elif fmt in ("html", "pdf"):
@@ -125,7 +125,7 @@ def document(request: Request, report: Report, tr: i18n.Translator) -> str:
     from facilitation.web import path_for
 
     return render_string(request.app.state.templates, "report/document.html", tr,
-                         report=report, annex=markdown.ANNEX(tr), css=CSS.read_text(),
+                         report=report, annex=markdown.ANNEX(tr, report), css=CSS.read_text(),
                          url_for=path_for(request.app), SECTION_TITLES=SECTION_TITLES)
 
 
