@@ -243,6 +243,13 @@ def test_odt_and_docx_carry_every_section_figures_and_charts(seance, client, liv
     headings = [teletype.extractText(h) for h in odt.getElementsByType(odf_text.H)]
     assert all(title in headings for title in sections)
     assert not any(title in headings for title in empty)
+    # Lists carry a list style (bullet or number) and no bullet typed in their text: a
+    # list without a style showed the reader's bullet before ours ("• • Date").
+    lists = odt.getElementsByType(odf_text.List)
+    assert lists and all(lst.getAttribute("stylename") in ("Bullets", "Numbers")
+                         for lst in lists)
+    items = [teletype.extractText(i) for i in odt.getElementsByType(odf_text.ListItem)]
+    assert items and not any(i.startswith(("•", "1. ")) for i in items)
     body = plain(teletype.extractText(odt.text))
     assert "Comment êtes-vous venu·e ce soir ?" in body and "À pied" in body
     images = [i.getAttribute("href") for i in odt.getElementsByType(draw.Image)]

@@ -99,6 +99,19 @@ def to_odt(document: Sequence[Block], charts: Mapping[int, str]) -> bytes:
     cell_style.addElement(style.TableCellProperties(border="0.5pt solid #000000",
                                                     padding="0.08cm"))
     doc.automaticstyles.addElement(cell_style)
+    # Real list styles: a list without one got the reader's own bullet before ours ("• •").
+    bullets = text.ListStyle(name="Bullets")
+    bullet_level = text.ListLevelStyleBullet(level=1, bulletchar="•")
+    bullet_level.addElement(style.ListLevelProperties(spacebefore="0.4cm",
+                                                      minlabelwidth="0.5cm"))
+    bullets.addElement(bullet_level)
+    doc.automaticstyles.addElement(bullets)
+    numbers = text.ListStyle(name="Numbers")
+    number_level = text.ListLevelStyleNumber(level=1, numformat="1", numsuffix=".")
+    number_level.addElement(style.ListLevelProperties(spacebefore="0.4cm",
+                                                      minlabelwidth="0.6cm"))
+    numbers.addElement(number_level)
+    doc.automaticstyles.addElement(numbers)
     frame_style = style.Style(name="Chart", family="graphic")
     frame_style.addElement(style.GraphicProperties(anchortype="as-char"))
     doc.automaticstyles.addElement(frame_style)
@@ -114,10 +127,10 @@ def to_odt(document: Sequence[Block], charts: Mapping[int, str]) -> bytes:
             paragraph.addText(block.text)
             doc.text.addElement(paragraph)
         elif isinstance(block, Bullets):
-            listing = text.List()
-            for i, entry in enumerate(block.items, start=1):
+            listing = text.List(stylename=numbers if block.numbered else bullets)
+            for entry in block.items:
                 strong, rest = _item(entry)
-                paragraph = text.P(text=f"{i}. " if block.numbered else "• ")
+                paragraph = text.P()
                 if strong:
                     paragraph.addElement(text.Span(stylename=bold, text=strong))
                 paragraph.addText(rest)
