@@ -19,6 +19,7 @@ from facilitation import (
     polls,
     printed,
     proposals,
+    richtext,
     security,
     steering,
     voting,
@@ -66,6 +67,7 @@ def make_environment(templates_dir: str) -> jinja2.Environment:
     env.globals["paginate_groups"] = paging.paginate_groups
     env.globals["text_lines"] = paging.text_lines
     env.globals["card_ranges"] = paper.card_ranges
+    env.globals["rich"] = richtext.html
     env.globals["vote_settings_saved"] = printed.settings_saved
     env.globals["new_key"] = lambda: secrets.token_urlsafe(12)
     return env

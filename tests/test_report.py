@@ -338,3 +338,49 @@ def test_nothing_empty_is_printed_and_the_annex_explains_only_what_was_used(sean
     assert "Priorités" in text or "priorités" in text
     assert "Consensus : au moins" not in text and "Aucune proposition ne fait consensus" \
         not in text
+
+
+NOTE = ("Ce qui a été présenté :\n- Dialogue avec les habitants\n- Temps de parole\n"
+        "  - pour les aînés\n  - pour les jeunes\n- Suite <b>donnée</b>\n\n"
+        "Deux lignes\nà garder")
+
+
+def test_lists_and_line_breaks_in_notes_survive_every_format(seance, client, lived,
+                                                            tmp_path):
+    """A note typed with a list and a line break collapsed into one paragraph
+    ("… : - Dialogue … - Temps …") in HTML, PDF and ODT."""
+    from docx import Document
+    from odf import teletype
+    from odf import text as odf_text
+    from odf.opendocument import load
+
+    base, token, *_ = lived
+    client.post(f"{base}/report", data={"csrf": token, "intro": NOTE, "conclusion": ""})
+    html = client.get(f"{base}/report/html").text
+    assert ("<ul><li>Dialogue avec les habitants</li><li>Temps de parole<ul>"
+            "<li>pour les aînés</li><li>pour les jeunes</li></ul></li>"
+            "<li>Suite &lt;b&gt;donnée&lt;/b&gt;</li></ul>") in html
+    assert "<p>Deux lignes<br>à garder</p>" in html
+    md = client.get(f"{base}/report/md").text
+    assert "- Dialogue avec les habitants\n- Temps de parole\n  - pour les aînés\n" in md
+    assert "Deux lignes\\\nà garder" in md
+    document = Document(io.BytesIO(client.get(f"{base}/report/docx").content))
+    styles = {p.text: p.style.name for p in document.paragraphs}
+    assert styles["Dialogue avec les habitants"] == "List Bullet"
+    assert styles["pour les aînés"] == "List Bullet 2"
+    assert "Deux lignes\nà garder" in styles  # one paragraph, a line break inside
+    path = tmp_path / "notes.odt"
+    path.write_bytes(client.get(f"{base}/report/odt").content)
+    odt = load(str(path))
+    nested = [lst for lst in odt.getElementsByType(odf_text.List)
+              if "pour les aînés" in teletype.extractText(lst)]
+    assert len(nested) == 2  # the sub-list inside the list
+    assert any(p.getElementsByType(odf_text.LineBreak)
+               for p in odt.getElementsByType(odf_text.P))
+    pdf = tmp_path / "notes.pdf"
+    pdf.write_bytes(client.get(f"{base}/report/pdf").content)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    lines = [line.strip() for line in text.splitlines()]
+    assert "• Dialogue avec les habitants" in lines and "• Temps de parole" in lines
+    assert "Deux lignes" in lines and "à garder" in lines

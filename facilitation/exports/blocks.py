@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from facilitation import richtext
 from facilitation.i18n import Translator
 from facilitation.proposals import Proposal
 from facilitation.report import SECTION_TITLES, Report
@@ -30,6 +31,23 @@ class Para:
 class Bullets:
     items: tuple[str | tuple[str, str], ...]  # a text, or (bold part, rest)
     numbered: bool = False
+    levels: tuple[int, ...] = ()  # per item, from 0 (a sub-list's items are 1); none: all 0
+
+    def level(self, index: int) -> int:
+        return self.levels[index] if index < len(self.levels) else 0
+
+
+def rich(text: str) -> list[Para | Bullets]:
+    """A note or the objectives as typed: paragraphs (line breaks kept as "\\n" in the
+    text) and lists with their levels."""
+    out: list[Para | Bullets] = []
+    for part in richtext.parse(text):
+        if isinstance(part, richtext.Paragraph):
+            out.append(Para("\n".join(part.lines)))
+        else:
+            out.append(Bullets(tuple(item for _level, item in part.items), part.numbered,
+                               tuple(level for level, _item in part.items)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -94,7 +112,7 @@ def _summary(report: Report, tr: Translator) -> list[Block]:
 
 
 def _agenda(report: Report, tr: Translator) -> list[Block]:
-    out: list[Block] = [Para(report.seance.objectives)] if report.seance.objectives else []
+    out: list[Block] = [*rich(report.seance.objectives)]
     if report.agenda:
         out.append(Bullets(report.agenda))
     return out
@@ -208,7 +226,7 @@ def _notes(report: Report, tr: Translator) -> list[Block]:
     for title, text in ((_("Introduction"), report.edits.intro),
                         (_("Conclusion"), report.edits.conclusion)):
         if text:
-            out += [Heading(3, title)] + [Para(p) for p in text.split("\n\n")]
+            out += [Heading(3, title), *rich(text)]
     return out
 
 

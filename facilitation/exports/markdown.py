@@ -23,12 +23,18 @@ def render_blocks(document: Sequence[Block]) -> str:
         if isinstance(block, Heading):
             out += ["#" * block.level + " " + block.text, ""]
         elif isinstance(block, Para):
-            out += [(f"**{block.strong}** " if block.strong else "") + block.text, ""]
+            # A line break inside a paragraph: a backslash at the end of the line.
+            out += [(f"**{block.strong}** " if block.strong else "")
+                    + block.text.replace("\n", "\\\n"), ""]
         elif isinstance(block, Bullets):
-            for i, item in enumerate(block.items, start=1):
-                mark = f"{i}." if block.numbered else "-"
+            numbers = [0] * 4
+            for i, item in enumerate(block.items):
+                level = block.level(i)
+                numbers[level] += 1
+                numbers[level + 1:] = [0] * (3 - level)
+                mark = f"{numbers[level]}." if block.numbered else "-"
                 text = f"**{item[0]}**{item[1]}" if isinstance(item, tuple) else item
-                out.append(f"{mark} {text}")
+                out.append(("   " if block.numbered else "  ") * level + f"{mark} {text}")
             out.append("")
         elif isinstance(block, Table):
             out.append("| " + " | ".join(_cell(h) for h in block.head) + " |")

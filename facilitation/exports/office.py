@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import cairosvg
 from docx import Document
@@ -55,12 +56,17 @@ def to_docx(document: Sequence[Block], charts: Mapping[int, str]) -> bytes:
             paragraph = doc.add_paragraph()
             if block.strong:
                 paragraph.add_run(block.strong + " ").bold = True
-            paragraph.add_run(block.text)
+            for i, line in enumerate(block.text.split("\n")):
+                run = paragraph.add_run()
+                if i:
+                    run.add_break()  # a line break typed in a note stays one
+                run.add_text(line)
         elif isinstance(block, Bullets):
-            for entry in block.items:
+            for index, entry in enumerate(block.items):
                 bold, rest = _item(entry)
-                paragraph = doc.add_paragraph(
-                    style="List Number" if block.numbered else "List Bullet")
+                kind = "List Number" if block.numbered else "List Bullet"
+                level = block.level(index)
+                paragraph = doc.add_paragraph(style=kind + (f" {level + 1}" if level else ""))
                 if bold:
                     paragraph.add_run(bold).bold = True
                 paragraph.add_run(rest)
@@ -101,16 +107,18 @@ def to_odt(document: Sequence[Block], charts: Mapping[int, str]) -> bytes:
     doc.automaticstyles.addElement(cell_style)
     # Real list styles: a list without one got the reader's own bullet before ours ("• •").
     bullets = text.ListStyle(name="Bullets")
-    bullet_level = text.ListLevelStyleBullet(level=1, bulletchar="•")
-    bullet_level.addElement(style.ListLevelProperties(spacebefore="0.4cm",
-                                                      minlabelwidth="0.5cm"))
-    bullets.addElement(bullet_level)
-    doc.automaticstyles.addElement(bullets)
     numbers = text.ListStyle(name="Numbers")
-    number_level = text.ListLevelStyleNumber(level=1, numformat="1", numsuffix=".")
-    number_level.addElement(style.ListLevelProperties(spacebefore="0.4cm",
-                                                      minlabelwidth="0.6cm"))
-    numbers.addElement(number_level)
+    for level, char in ((1, "•"), (2, "–"), (3, "◦")):
+        indent = f"{0.4 + 0.6 * (level - 1):.1f}cm"
+        bullet_level = text.ListLevelStyleBullet(level=level, bulletchar=char)
+        bullet_level.addElement(style.ListLevelProperties(spacebefore=indent,
+                                                          minlabelwidth="0.5cm"))
+        bullets.addElement(bullet_level)
+        number_level = text.ListLevelStyleNumber(level=level, numformat="1", numsuffix=".")
+        number_level.addElement(style.ListLevelProperties(spacebefore=indent,
+                                                          minlabelwidth="0.6cm"))
+        numbers.addElement(number_level)
+    doc.automaticstyles.addElement(bullets)
     doc.automaticstyles.addElement(numbers)
     frame_style = style.Style(name="Chart", family="graphic")
     frame_style.addElement(style.GraphicProperties(anchortype="as-char"))
@@ -124,11 +132,26 @@ def to_odt(document: Sequence[Block], charts: Mapping[int, str]) -> bytes:
             paragraph = text.P()
             if block.strong:
                 paragraph.addElement(text.Span(stylename=bold, text=block.strong + " "))
-            paragraph.addText(block.text)
+            for i, line in enumerate(block.text.split("\n")):
+                if i:
+                    paragraph.addElement(text.LineBreak())
+                paragraph.addText(line)
             doc.text.addElement(paragraph)
         elif isinstance(block, Bullets):
             listing = text.List(stylename=numbers if block.numbered else bullets)
-            for entry in block.items:
+            # A sub-item goes in a list inside the item above it, as ODF nests lists.
+            open_lists = [listing]
+            last_item: list[Any] = [None]
+            for index, entry in enumerate(block.items):
+                level = min(block.level(index), len(open_lists))
+                while len(open_lists) > level + 1:
+                    open_lists.pop()
+                    last_item.pop()
+                if level == len(open_lists) and last_item[-1] is not None:
+                    sub = text.List()
+                    last_item[-1].addElement(sub)
+                    open_lists.append(sub)
+                    last_item.append(None)
                 strong, rest = _item(entry)
                 paragraph = text.P()
                 if strong:
@@ -136,7 +159,8 @@ def to_odt(document: Sequence[Block], charts: Mapping[int, str]) -> bytes:
                 paragraph.addText(rest)
                 item = text.ListItem()
                 item.addElement(paragraph)
-                listing.addElement(item)
+                open_lists[-1].addElement(item)
+                last_item[-1] = item
             doc.text.addElement(listing)
         elif isinstance(block, Table):
             grid = table.Table(name=f"Table{number}")
