@@ -105,6 +105,7 @@ class Report:
     edits: Edits
     reopened: tuple[dt.datetime, ...] = ()  # when the organisation reopened it, local time
     double_entry: tuple[int, int] = (0, 0)  # paper cards verified, of those typed twice
+    ended: dt.datetime | None = None  # when the séance was closed, local time
 
     def double_entry_line(self, tr: Any) -> str:
         """How many paper cards were typed twice, blind, and agree ("" if none was)."""
@@ -116,6 +117,13 @@ class Report:
                 + " " + tr.ngettext("%(num)s verified (both entries agree).",
                                     "%(num)s verified (both entries agree).", verified)
                 % {"num": verified})
+
+    def time_line(self, tr: Any) -> str:
+        """"18:30 – 21:02": the planned start, and the end once the séance is closed."""
+        start = tr.time(self.seance.time) or "—"
+        if self.ended is None:
+            return str(start)
+        return f"{start} – {tr.time(self.ended.strftime('%H:%M'))}"
 
     @property
     def sections(self) -> tuple[str, ...]:
@@ -167,13 +175,15 @@ class Report:
         return f"{name}_seance-{self.seance.number}_{self.seance.date or 'sans-date'}"
 
 
-def step_runs(steps: Sequence[Step], zone: dt.tzinfo = dt.UTC) -> tuple[StepRun, ...]:
-    """The steps actually run, with their start time (in `zone`) and how long each lasted."""
+def step_runs(steps: Sequence[Step], zone: dt.tzinfo = dt.UTC,
+              ended: dt.datetime | None = None) -> tuple[StepRun, ...]:
+    """The steps actually run, with their start time (in `zone`) and how long each lasted
+    (the last one until the séance was closed, when it was)."""
     started = sorted(((dt.datetime.fromisoformat(s.started_at).astimezone(zone), s)
                       for s in steps if s.started_at), key=lambda pair: pair[0])
     runs = []
     for i, (start, step) in enumerate(started):
-        end = started[i + 1][0] if i + 1 < len(started) else None
+        end = started[i + 1][0] if i + 1 < len(started) else ended
         minutes = round((end - start).total_seconds() / 60) if end else None
         runs.append(StepRun(step, start, minutes))
     return tuple(runs)

@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import os
 import random
 import re
@@ -471,7 +470,7 @@ def actual_values(world: World, seen: Observed) -> dict[tuple[Any, ...], Any]:
         pid = int(row["participant_id"])
         key = ("card", row["question_id"], pid_card[pid]) if pid in pid_card else \
             ("answer", row["question_id"], pid)
-        out[key] = json.loads(row["value"])
+        out[key] = row["value"]  # the JSON export gives stored answers as JSON values
     for row in seen.export["votes"]:
         pid = int(row["participant_id"])
         if row["step_id"] != world.vote_step_id:

@@ -5,6 +5,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import subprocess
 import zipfile
 from pathlib import Path
@@ -384,3 +385,20 @@ def test_lists_and_line_breaks_in_notes_survive_every_format(seance, client, liv
     lines = [line.strip() for line in text.splitlines()]
     assert "• Dialogue avec les habitants" in lines and "• Temps de parole" in lines
     assert "Deux lignes" in lines and "à garder" in lines
+
+
+def test_the_deroule_starts_with_the_first_step_and_the_seance_has_an_end(seance, client):
+    """The first step is never moved to: its start was missing from the déroulé; and the
+    report said when the séance began, never when it ended."""
+    base = f"/f/{seance.links['facilitator']}"
+    client.post("/api/sessions/join", json={"code": seance.code})  # someone arrives
+    steps = seance.call(q.list_steps, seance.id)
+    assert steps[0].started_at is not None and steps[1].started_at is None
+    go(seance, "closing")
+    client.post(f"{base}/close", data={"csrf": csrf_of(client.get(base).text),
+                                       "title": "Suite"})
+    text = plain(client.get(f"{base}/report/md").text)
+    welcome = steps[0].title or "Accueil"
+    assert re.search(rf"\| {re.escape(welcome)} \| \d\d:\d\d \| \d+ min \|", text), text
+    assert re.search(r"Heure : 18:30 – \d\d:\d\d", text), text
+    assert not re.search(r"\| — \|", text.split("## Méthode")[1].split("##")[0])

@@ -94,7 +94,7 @@ def _summary(report: Report, tr: Translator) -> list[Block]:
     _ = tr.gettext
     s, p = report.seance, report.presence
     items: list[str | tuple[str, str]] = [
-        f"{_('Date')} : {tr.date(s.date) or '—'}", f"{_('Time')} : {tr.time(s.time) or '—'}",
+        f"{_('Date')} : {tr.date(s.date) or '—'}", f"{_('Time')} : {report.time_line(tr)}",
         f"{_('Place')} : {s.place or '—'}",
         f"{_('People present')} : {p.total}"
         + (f" ({_('counted by the facilitator')})" if p.headcount is not None else ""),

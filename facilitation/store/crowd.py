@@ -80,6 +80,11 @@ def insert_participant(session_id: int, token_hash: str, name: str, language: st
             "INSERT INTO participants (session_id, token_hash, name, language, channel,"
             " subgroup_id, joined_at, card) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (session_id, token_hash, name, language, channel, subgroup_id, now(), card))
+        # The séance's first step is never moved to: it starts when the first person
+        # arrives (the déroulé used to miss it).
+        conn.execute("UPDATE steps SET started_at = ? WHERE started_at IS NULL AND session_id"
+                     " = ? AND position = (SELECT current_step FROM sessions WHERE id = ?)",
+                     (now(), session_id, session_id))
         assert cursor.lastrowid is not None  # noqa: S101
         return Participant(cursor.lastrowid, session_id, name, language, channel, subgroup_id)
 

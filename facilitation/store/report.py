@@ -65,12 +65,15 @@ async def build(db: Database, session_id: int, zone: dt.tzinfo = dt.UTC) -> Repo
     themes, unsorted = theme_blocks(await qp.list_proposals(db, session_id),
                                     await qp.list_themes(db, session_id), edits)
     next_seance = await qv.next_seance(db, session_id)
+    ended = dt.datetime.fromisoformat(closed["closed_at"]).astimezone(zone) \
+        if closed and closed["closed_at"] else None
     return Report(
-        workshop=workshop, seance=seance,
+        workshop=workshop, seance=seance, ended=ended,
         final=bool(closed and closed["closed_at"]),
         presence=await q.presence(db, session_id),
         agenda=tuple(await qv.list_agenda(db, session_id)),
-        runs=step_runs(state.steps, zone), polls=tuple(polls), themes=themes, unsorted=unsorted,
+        runs=step_runs(state.steps, zone, ended), polls=tuple(polls), themes=themes,
+        unsorted=unsorted,
         synthesis=await qv.synthesis_of(db, state), rule=await qv.get_rule(db, session_id),
         next_seance=next_seance,
         next_agenda=tuple(await qv.list_agenda(db, next_seance.id)) if next_seance else (),
