@@ -170,8 +170,14 @@ class Report:
         from facilitation.words import strip_accents
 
         base = strip_accents(self.workshop.title).lower()
-        words = "".join(ch if ch.isalnum() else "-" for ch in base).split("-")
-        name = "-".join(w for w in words if w)[:60] or "demarche"
+        words = [w for w in "".join(ch if ch.isalnum() else "-" for ch in base).split("-")
+                 if w]
+        kept: list[str] = []
+        for word in words:  # at most 60 characters, cut between words, never inside one
+            if kept and len("-".join([*kept, word])) > 60:
+                break
+            kept.append(word[:60])
+        name = "-".join(kept) or "demarche"
         return f"{name}_seance-{self.seance.number}_{self.seance.date or 'sans-date'}"
 
 

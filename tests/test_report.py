@@ -402,3 +402,23 @@ def test_the_deroule_starts_with_the_first_step_and_the_seance_has_an_end(seance
     assert re.search(rf"\| {re.escape(welcome)} \| \d\d:\d\d \| \d+ min \|", text), text
     assert re.search(r"Heure : 18:30 – \d\d:\d\d", text), text
     assert not re.search(r"\| — \|", text.split("## Méthode")[1].split("##")[0])
+
+
+def test_file_names_are_cut_between_words():
+    """File names were cut mid-word at 60 characters."""
+    from dataclasses import replace as copy
+
+    from facilitation.report import Report
+    from facilitation.seances import Seance, Workshop
+
+    workshop = Workshop(1, "Réduire la fracture numérique dans les quartiers prioritaires de "
+                           "la ville")
+    seance = Seance(1, 1, 2, "Séance", "ABCDE", date="2026-12-03", time="18:30")
+    report = Report(workshop=workshop, seance=seance, final=False, presence=None,
+                    agenda=(), runs=(), polls=(), themes=(), unsorted=(), synthesis=None,
+                    rule=None, next_seance=None, next_agenda=(), edits=None)
+    name, rest = report.slug().split("_", 1)
+    assert rest == "seance-2_2026-12-03"
+    assert name == "reduire-la-fracture-numerique-dans-les-quartiers"  # not "…prioritair"
+    long = copy(report, workshop=copy(workshop, title="x" * 80))
+    assert long.slug().split("_")[0] == "x" * 60  # one word longer than the limit
