@@ -76,7 +76,9 @@ class Picture:
     closed: bool
 
 
-async def picture(db: Database, memory: SeanceMemory) -> Picture:
+async def picture(db: Database, memory: SeanceMemory,
+                  votes: list[tuple[Step, VoteSettings, list[Item]]] | None = None) -> Picture:
+    """`votes`: the séance's paper votes when the caller has them already."""
     sid = memory.seance.id
     typing = await cards.typing(db, sid)
     questions = card_questions(memory)
@@ -93,7 +95,9 @@ async def picture(db: Database, memory: SeanceMemory) -> Picture:
         rows.append(row(cards.POLL, N_("Poll card"), questions=[
             (question, sum(pid in paper for pid in memory.crowd.answers.get(question.id, {})))
             for question in questions]))
-    for step, _settings, _items in await paper_votes(db, memory):
+    if votes is None:
+        votes = await paper_votes(db, memory)
+    for step, _settings, _items in votes:
         rows.append(row(cards.vote_part(step.id), N_("Vote card"), step=step))
     by_name: Counter[str] = Counter()
     for who, parts in typing.by_helper.items():
