@@ -16,22 +16,25 @@ from facilitation.i18n_keys import N_
 from facilitation.proposals import Proposal, Theme
 from facilitation.seances import Presence, Seance, Step, Workshop
 from facilitation.tallies import Results
-from facilitation.voting import ConsensusRule, Synthesis
+from facilitation.voting import ConsensusRule, Synthesis, VoteResults
 
-SECTIONS = ("summary", "agenda", "method", "poll", "exchanges", "decisions", "notes",
-            "next", "annex")
+SECTIONS = ("summary", "agenda", "method", "discussion", "poll", "exchanges", "decisions",
+            "votes", "notes", "next", "annex")
 SECTION_TITLES = {
     "summary": N_("The séance"),
     "agenda": N_("Objectives and agenda"),
     "method": N_("Method"),
+    "discussion": N_("Synthesis of the exchanges"),
     "poll": N_("Flash poll results"),
-    "exchanges": N_("Synthesis of the exchanges"),
+    "exchanges": N_("Proposals by theme"),
     "decisions": N_("Proposals that reach consensus"),
+    "votes": N_("Vote results"),
     "notes": N_("Facilitator's notes"),
     "next": N_("Agenda of the next séance"),
     "annex": N_("Annex: method of calculation"),
 }
 MAX_NOTE = 20_000
+MAX_STEP_NOTE = 300
 
 
 @dataclass(frozen=True)
@@ -43,21 +46,30 @@ class Edits:
     order: tuple[str, ...] = SECTIONS
     hidden: tuple[str, ...] = ()
     theme_names: Mapping[str, str] = field(default_factory=dict)  # theme id → wording
+    discussion: str = ""  # the synthèse des échanges: what was presented and said
+    step_notes: Mapping[str, str] = field(default_factory=dict)  # step id → what happened
 
     def to_json(self) -> str:
         return json.dumps({"intro": self.intro, "conclusion": self.conclusion,
                            "order": list(self.order), "hidden": list(self.hidden),
-                           "theme_names": dict(self.theme_names)}, ensure_ascii=False)
+                           "theme_names": dict(self.theme_names),
+                           "discussion": self.discussion,
+                           "step_notes": dict(self.step_notes)}, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str | None) -> Edits:
         data = json.loads(text or "{}")
         order = [s for s in data.get("order", SECTIONS) if s in SECTIONS]
-        order += [s for s in SECTIONS if s not in order]  # sections added later come last
+        for i, section in enumerate(SECTIONS):  # a section added later: at its usual place
+            if section not in order:
+                before = [s for s in SECTIONS[:i] if s in order]
+                order.insert(order.index(before[-1]) + 1 if before else 0, section)
         return cls(intro=data.get("intro", ""), conclusion=data.get("conclusion", ""),
                    order=tuple(order),
                    hidden=tuple(s for s in data.get("hidden", ()) if s in SECTIONS),
-                   theme_names=dict(data.get("theme_names", {})))
+                   theme_names=dict(data.get("theme_names", {})),
+                   discussion=data.get("discussion", ""),
+                   step_notes=dict(data.get("step_notes", {})))
 
     def move(self, section: str, delta: int) -> Edits:
         order = list(self.order)
@@ -78,6 +90,14 @@ class StepRun:
 class PollResult:
     results: Results
     channels: Mapping[str, int]  # respondents by channel
+
+
+@dataclass(frozen=True)
+class VoteRun:
+    """A vote step that was held, with its results."""
+
+    step: Step
+    results: VoteResults
 
 
 @dataclass(frozen=True)
@@ -106,6 +126,7 @@ class Report:
     reopened: tuple[dt.datetime, ...] = ()  # when the organisation reopened it, local time
     double_entry: tuple[int, int] = (0, 0)  # paper cards verified, of those typed twice
     ended: dt.datetime | None = None  # when the séance was closed, local time
+    votes: tuple[VoteRun, ...] = ()  # the votes held, with at least one voter
 
     def double_entry_line(self, tr: Any) -> str:
         """How many paper cards were typed twice, blind, and agree ("" if none was)."""
@@ -138,9 +159,11 @@ class Report:
         return {
             "agenda": bool(self.seance.objectives or self.agenda),
             "method": bool(self.runs),
+            "discussion": bool(self.edits.discussion),
             "poll": bool(self.polls),
-            "exchanges": bool(self.themes or self.unsorted),
+            "exchanges": bool(self.unsorted or any(t.proposals for t in self.themes)),
             "decisions": bool(s.agree_vote_held or s.priorities),
+            "votes": bool(self.votes),
             "notes": bool(self.edits.intro or self.edits.conclusion),
             "next": bool(self.next_agenda),
             "annex": bool(self.methods_used),

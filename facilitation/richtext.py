@@ -1,6 +1,7 @@
 """What a facilitator types in a note or the objectives, kept as written: paragraphs
 (a blank line between them), line breaks, and lists ("- ", "* " or "1. " at the start of
-a line, two spaces more for each sub-level). Nothing else is interpreted; no HTML passes."""
+a line, two spaces more for each sub-level), and **bold** inside a line. Nothing else is
+interpreted; no HTML passes."""
 
 from __future__ import annotations
 
@@ -11,6 +12,27 @@ from markupsafe import Markup, escape
 
 LIST_LINE = re.compile(r"^( *)(?:[-*•]|(\d{1,3})[.)])\s+(.*\S)\s*$")
 MAX_LEVEL = 2  # three levels of lists at most
+BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+
+
+def inline(line: str) -> tuple[tuple[str, bool], ...]:
+    """A line cut into (text, bold) runs: "**word**" is bold, an unpaired "**" stays as
+    typed."""
+    runs: list[tuple[str, bool]] = []
+    at = 0
+    for match in BOLD.finditer(line):
+        if match.start() > at:
+            runs.append((line[at:match.start()], False))
+        runs.append((match.group(1), True))
+        at = match.end()
+    if at < len(line) or not runs:
+        runs.append((line[at:], False))
+    return tuple(runs)
+
+
+def inline_html(line: str) -> str:
+    return "".join(f"<strong>{escape(text)}</strong>" if bold else str(escape(text))
+                   for text, bold in inline(line))
 
 
 @dataclass(frozen=True)
@@ -64,7 +86,7 @@ def html(text: str) -> Markup:
     out: list[str] = []
     for part in parse(text):
         if isinstance(part, Paragraph):
-            out.append("<p>" + "<br>".join(str(escape(line)) for line in part.lines) + "</p>")
+            out.append("<p>" + "<br>".join(inline_html(line) for line in part.lines) + "</p>")
             continue
         tag = "ol" if part.numbered else "ul"
         depth = -1
@@ -76,7 +98,7 @@ def html(text: str) -> Markup:
                 out.append("</li>")
                 for _ in range(depth - level):
                     out.append(f"</{tag}></li>")
-            out.append(f"<li>{escape(item)}")
+            out.append(f"<li>{inline_html(item)}")
             depth = level
         out.append("</li>")
         for _ in range(depth):

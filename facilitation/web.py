@@ -24,6 +24,7 @@ from facilitation import (
     steering,
     voting,
 )
+from facilitation.exports.blocks import grouped
 from facilitation.seances import CHANNEL_LABELS, STEP_LABELS
 from facilitation.static import hashed_name
 
@@ -68,6 +69,7 @@ def make_environment(templates_dir: str) -> jinja2.Environment:
     env.globals["text_lines"] = paging.text_lines
     env.globals["card_ranges"] = paper.card_ranges
     env.globals["rich"] = richtext.html
+    env.globals["grouped"] = grouped
     env.globals["vote_settings_saved"] = printed.settings_saved
     env.globals["new_key"] = lambda: secrets.token_urlsafe(12)
     return env

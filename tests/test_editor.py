@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -375,7 +376,7 @@ def test_reopening_is_confirmed_audited_and_reported(seance, organiser):
     # Answers are accepted again, by the API and the phone page.
     assert c.post(f"{api}/questions/{question['id']}/answers", headers=me,
                   json=answer).status_code == 201
-    report = c.get(f"/organiser/sessions/{seance.id}/report").text
+    report = html.unescape(c.get(f"/organiser/sessions/{seance.id}/report").text)
     assert "Séance rouverte le" in report and "par l'organisation" in report
     markdown = c.get(f"/organiser/sessions/{seance.id}/report/md").text
     assert "Séance rouverte le" in markdown

@@ -90,8 +90,8 @@ def test_report_content_follows_the_data(seance, client, lived):
                        ).status_code == 422
     client.post(f"{base}/headcount", data={"csrf": token, "headcount": "23"})
     text = client.get(f"{base}/report/md").text
-    assert "- Personnes présentes : 23 (compté par l'animation)" in text
-    assert "- Ont pris part : 6 (téléphone : 6)" in text
+    assert "- **Personnes présentes** : 23 (compté par l'animation)" in text
+    assert "- **Ont pris part** : 6 (téléphone : 6)" in text
     # Edits: notes, a theme's wording, a hidden section, a moved section.
     client.post(f"{base}/report", data={"csrf": token, "intro": "Bienvenue à toutes et tous.",
                                         "conclusion": "", f"theme-{theme}": "Se déplacer",
@@ -101,7 +101,7 @@ def test_report_content_follows_the_data(seance, client, lived):
     assert "Bienvenue à toutes et tous." in edited and "### Se déplacer" in edited
     assert "Annexe" not in edited
     assert edited.index("## Propositions qui font consensus") < edited.index(
-        "## Synthèse des échanges")
+        "## Propositions par thème")
     # The data never changed.
     assert seance.call(qp.list_themes, seance.id)[0].name == "Mobilité"
     assert client.post(f"{base}/report", data={"csrf": token, "move": "nope:up"}
@@ -222,8 +222,9 @@ def test_odt_and_docx_carry_every_section_figures_and_charts(seance, client, liv
 
     base, *_ = lived
     sections = ["La séance", "Objectifs et ordre du jour", "Méthode",
-                "Résultats de la consultation éclair", "Synthèse des échanges",
-                "Propositions qui font consensus", "Annexe : méthode de calcul"]
+                "Résultats de la consultation éclair", "Propositions par thème",
+                "Propositions qui font consensus", "Résultats des votes",
+                "Annexe : méthode de calcul"]
     empty = ["Notes de l'animation", "Ordre du jour de la séance suivante"]  # nothing to say
     response = client.get(f"{base}/report/docx")
     assert response.headers["content-disposition"].endswith('2026-12-03.docx"')
@@ -235,7 +236,7 @@ def test_odt_and_docx_carry_every_section_figures_and_charts(seance, client, liv
     rows = [[cell.text for cell in row.cells] for row in first.rows]
     assert rows[0] == ["Réponse", "Nombre", "Pourcentage"]
     assert [rows[1][0], rows[1][1]] == ["À pied", "3"]
-    assert len(document.inline_shapes) == 1  # the question's chart, as a picture
+    assert len(document.inline_shapes) == 2  # the question's and the vote's charts
     assert any(p.startswith("une navette gratuite — 6 d'accord") for p in paragraphs)
 
     path = tmp_path / "report.odt"
@@ -323,7 +324,7 @@ def test_nothing_empty_is_printed_and_the_annex_explains_only_what_was_used(sean
                    "Pas de notes", "Annexe", "Borda", "Jugement majoritaire",
                    "Personnes inscrites"):
         assert absent not in text, absent
-    assert "## La séance" in text and "Ont pris part : 0" in text
+    assert "## La séance" in text and "**Ont pris part** : 0" in text
     # Dot voting alone: its priorities, without a consensus rule nobody voted on.
     step = next(s.id for s in seance.call(q.list_steps, seance.id) if s.kind == "proposals")
     ids = [seance.call(qp.add_proposal, seance.id, step, t, "phone") for t in ("a", "b")]
@@ -400,7 +401,7 @@ def test_the_deroule_starts_with_the_first_step_and_the_seance_has_an_end(seance
     text = plain(client.get(f"{base}/report/md").text)
     welcome = steps[0].title or "Accueil"
     assert re.search(rf"\| {re.escape(welcome)} \| \d\d:\d\d \| \d+ min \|", text), text
-    assert re.search(r"Heure : 18:30 – \d\d:\d\d", text), text
+    assert re.search(r"Heure\*\* : 18:30 – \d\d:\d\d", text), text
     assert not re.search(r"\| — \|", text.split("## Méthode")[1].split("##")[0])
 
 

@@ -1,18 +1,44 @@
-"""The compte-rendu as a list of simple blocks (headings, paragraphs, lists, tables,
-charts), which each format then writes in its own way: Markdown, ODT, DOCX."""
+"""The compte-rendu as one document model: a list of simple blocks (sections, headings,
+paragraphs, lists, facts, tables, charts). Every format writes the same blocks in its own
+way: HTML and PDF (templates/report/blocks.html), Markdown, ODT and DOCX. A section is
+spelled out once, here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from facilitation import richtext
 from facilitation.i18n import Translator
 from facilitation.proposals import Proposal
-from facilitation.report import SECTION_TITLES, Report
+from facilitation.report import SECTION_TITLES, Report, VoteRun
 from facilitation.seances import CHANNEL_LABELS, STEP_LABELS
-from facilitation.tallies import ChoiceResults, MatrixResults, RankingResults, TextResults
-from facilitation.voting import GRADES, Row, Synthesis
+from facilitation.tallies import ChoiceResults, MatrixResults, RankingResults, Results, TextResults
+from facilitation.voting import GRADES, ConsensusRule, Row, Synthesis
+
+
+@dataclass(frozen=True)
+class Run:
+    """A piece of text, bold or not."""
+
+    text: str  # may hold "\n": a line break kept from what was typed
+    bold: bool = False
+
+
+Inline = str | tuple[Run, ...]
+
+
+def runs(value: Inline) -> tuple[Run, ...]:
+    return (Run(value),) if isinstance(value, str) else value
+
+
+def plain(value: Inline) -> str:
+    return value if isinstance(value, str) else "".join(run.text for run in value)
+
+
+def bold_lead(lead: str, rest: str) -> tuple[Run, ...]:
+    return (Run(lead, True), Run(rest))
 
 
 @dataclass(frozen=True)
@@ -22,14 +48,21 @@ class Heading:
 
 
 @dataclass(frozen=True)
+class Section:
+    """Opens a section of the report: a level-2 heading, named by its key."""
+
+    key: str
+    title: str
+
+
+@dataclass(frozen=True)
 class Para:
-    text: str
-    strong: str = ""  # a bold lead-in, written before the text
+    text: Inline
 
 
 @dataclass(frozen=True)
 class Bullets:
-    items: tuple[str | tuple[str, str], ...]  # a text, or (bold part, rest)
+    items: tuple[Inline, ...]
     numbered: bool = False
     levels: tuple[int, ...] = ()  # per item, from 0 (a sub-list's items are 1); none: all 0
 
@@ -37,17 +70,11 @@ class Bullets:
         return self.levels[index] if index < len(self.levels) else 0
 
 
-def rich(text: str) -> list[Para | Bullets]:
-    """A note or the objectives as typed: paragraphs (line breaks kept as "\\n" in the
-    text) and lists with their levels."""
-    out: list[Para | Bullets] = []
-    for part in richtext.parse(text):
-        if isinstance(part, richtext.Paragraph):
-            out.append(Para("\n".join(part.lines)))
-        else:
-            out.append(Bullets(tuple(item for _level, item in part.items), part.numbered,
-                               tuple(level for level, _item in part.items)))
-    return out
+@dataclass(frozen=True)
+class Facts:
+    """Label and value pairs: the séance's date, time, place, people."""
+
+    rows: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -55,37 +82,90 @@ class Table:
     head: tuple[str, ...]
     rows: tuple[tuple[object, ...], ...]
 
+    def widths(self) -> tuple[float, ...]:
+        """Each column's share of the width, from what it holds: a column of sentences gets
+        room, one of figures stays narrow, and no column is so narrow that a word splits."""
+        weights = []
+        for i, head in enumerate(self.head):
+            cells = [str(head)] + [str(row[i]) for row in self.rows if i < len(row)]
+            longest_word = max((len(w) for cell in cells for w in cell.split()), default=1)
+            typical = sum(len(cell) for cell in cells) / len(cells)
+            weights.append(max(longest_word + 1, min(typical, 60.0), 4.0))
+        total = sum(weights)
+        return tuple(w / total for w in weights)
+
 
 @dataclass(frozen=True)
 class Chart:
-    question_id: int  # the chart is drawn from this question's results
+    """A figure, with the table of the same figures for every reader and every format."""
+
+    key: str  # names the picture in a file: "q12" for a question, "v7" for a vote step
     title: str
+    results: Any  # tallies.Results (a question) or voting.VoteResults (a vote)
+    table: Table
+    rule: ConsensusRule | None = None  # for a vote
+    caption: str = ""  # a line under the figure (HTML charts write it themselves)
 
 
-Block = Heading | Para | Bullets | Table | Chart
+Block = Section | Heading | Para | Bullets | Facts | Table | Chart
+
+
+def rich(text: str) -> list[Para | Bullets]:
+    """A note or the objectives as typed: paragraphs (line breaks kept as "\\n"), lists with
+    their levels, bold."""
+    out: list[Para | Bullets] = []
+    for part in richtext.parse(text):
+        if isinstance(part, richtext.Paragraph):
+            out.append(Para(_inline("\n".join(part.lines))))
+        else:
+            out.append(Bullets(tuple(_inline(item) for _level, item in part.items),
+                               part.numbered, tuple(level for level, _item in part.items)))
+    return out
+
+
+def _inline(text: str) -> Inline:
+    found = richtext.inline(text)
+    if len(found) == 1 and not found[0][1]:
+        return text
+    return tuple(Run(t, b) for t, b in found)
+
+
+def grouped(document: Sequence[Block]) -> list[tuple[Section | None, list[Block]]]:
+    """The blocks by section, for formats that wrap a section (HTML)."""
+    out: list[tuple[Section | None, list[Block]]] = [(None, [])]
+    for block in document:
+        if isinstance(block, Section):
+            out.append((block, []))
+        else:
+            out[-1][1].append(block)
+    return [group for group in out if group[0] is not None or group[1]]
 
 
 def blocks(report: Report, tr: Translator, annex: str) -> list[Block]:
     _ = tr.gettext
     seance = report.seance
+    kind = _("final report") if report.final else _("draft")
+    title_line = " — ".join(part for part in (
+        report.workshop.organisation, report.workshop.title,
+        _("séance %(number)s", number=seance.number), kind) if part)
     out: list[Block] = [
         Heading(1, seance.title),
-        Para(f"{report.workshop.title} — " + _("séance %(number)s", number=seance.number)
-             + " — " + (_("final report") if report.final else _("draft"))),
+        Para(title_line),
         *(Para(_("Séance reopened on %(date)s at %(time)s by the organisation.",
                  date=tr.date(at.date().isoformat()), time=tr.time(at.strftime("%H:%M"))))
           for at in report.reopened),
     ]
     sections: dict[str, Callable[[], list[Block]]] = {
         "summary": lambda: _summary(report, tr), "agenda": lambda: _agenda(report, tr),
-        "method": lambda: _method(report, tr), "poll": lambda: _poll(report, tr),
-        "exchanges": lambda: _exchanges(report, tr),
-        "decisions": lambda: _decisions(report, tr), "notes": lambda: _notes(report, tr),
-        "next": lambda: _next(report, tr),
+        "method": lambda: _method(report, tr),
+        "discussion": lambda: [*rich(report.edits.discussion)],
+        "poll": lambda: _poll(report, tr), "exchanges": lambda: _exchanges(report, tr),
+        "decisions": lambda: _decisions(report, tr), "votes": lambda: _votes(report, tr),
+        "notes": lambda: _notes(report, tr), "next": lambda: _next(report, tr),
         "annex": lambda: [Bullets(tuple(line[2:] for line in annex.split("\n")))],
     }
     for key in report.sections:
-        out.append(Heading(2, _(SECTION_TITLES[key])))
+        out.append(Section(key, _(SECTION_TITLES[key])))
         out += sections[key]()
     return out
 
@@ -93,22 +173,21 @@ def blocks(report: Report, tr: Translator, annex: str) -> list[Block]:
 def _summary(report: Report, tr: Translator) -> list[Block]:
     _ = tr.gettext
     s, p = report.seance, report.presence
-    items: list[str | tuple[str, str]] = [
-        f"{_('Date')} : {tr.date(s.date) or '—'}", f"{_('Time')} : {report.time_line(tr)}",
-        f"{_('Place')} : {s.place or '—'}",
-        f"{_('People present')} : {p.total}"
-        + (f" ({_('counted by the facilitator')})" if p.headcount is not None else ""),
-        f"{_('Joined')} : {p.joined}" + (" (" + ", ".join(
-            f"{_(CHANNEL_LABELS.get(c, c))} : {n}" for c, n in p.by_channel.items()) + ")"
-            if p.by_channel else "")]
+    rows = [(_("Date"), tr.date(s.date) or "—"), (_("Time"), report.time_line(tr)),
+            (_("Place"), s.place or "—"),
+            (_("People present"), f"{p.total}" + (
+                f" ({_('counted by the facilitator')})" if p.headcount is not None else "")),
+            (_("Joined"), f"{p.joined}" + (" (" + ", ".join(
+                f"{_(CHANNEL_LABELS.get(c, c))} : {n}" for c, n in p.by_channel.items()) + ")"
+                if p.by_channel else ""))]
     if report.double_entry_line(tr):
-        items.append(f"{_('Paper cards typed twice')} : {report.double_entry_line(tr)}")
+        rows.append((_("Paper cards typed twice"), report.double_entry_line(tr)))
     if report.next_seance:
         n = report.next_seance
-        items.append(f"{_('Next séance')} : {n.title}, {tr.date(n.date) or '—'}"
+        rows.append((_("Next séance"), f"{n.title}, {tr.date(n.date) or '—'}"
                      f"{', ' + tr.time(n.time) if n.time else ''}"
-                     f"{', ' + n.place if n.place else ''}")
-    return [Bullets(tuple(items))]
+                     f"{', ' + n.place if n.place else ''}"))
+    return [Facts(tuple(rows))]
 
 
 def _agenda(report: Report, tr: Translator) -> list[Block]:
@@ -120,39 +199,51 @@ def _agenda(report: Report, tr: Translator) -> list[Block]:
 
 def _method(report: Report, tr: Translator) -> list[Block]:
     _ = tr.gettext
-    return [Table((_("Step"), _("Start"), _("Duration")), tuple(
+    notes = report.edits.step_notes
+    said = any(notes.get(str(run.step.id)) for run in report.runs)
+    head = (_("Step"), _("Start"), _("Duration"), *((_("What happened"),) if said else ()))
+    return [Table(head, tuple(
         (run.step.title or _(STEP_LABELS[run.step.kind]), run.started.strftime("%H:%M"),
-         _("%(minutes)s min", minutes=run.minutes) if run.minutes is not None else "—")
+         _("%(minutes)s min", minutes=run.minutes) if run.minutes is not None else "—",
+         *((notes.get(str(run.step.id), ""),) if said else ()))
         for run in report.runs))]
 
 
-def _poll(report: Report, tr: Translator) -> list[Block]:
+def _poll_table(r: Results, tr: Translator) -> Table:
     _ = tr.gettext
+    if isinstance(r, ChoiceResults):
+        return Table((_("Answer"), _("Count"), _("Percent")), tuple(
+            (b.choice.label, b.count, tr.percent(b.percent)) for b in r.bars))
+    if isinstance(r, MatrixResults):
+        return Table((_("Item"), *r.question.settings.levels, "n"), tuple(
+            (row.item.label, *row.counts, row.n) for row in r.rows))
+    if isinstance(r, RankingResults):
+        return Table((_("Option"), _("Points"), _("Mean rank")), tuple(
+            (row.choice.label, row.points, tr.number(row.mean_rank, 1)) for row in r.rows))
+    assert isinstance(r, TextResults)  # noqa: S101
+    return Table((_("Word"), _("Count"), _("Forms used")), tuple(
+        (g.word, g.count, ", ".join(g.forms)) for g in r.visible[:30]))
+
+
+def poll_blocks(r: Results, channels: dict[str, int] | None, tr: Translator,
+                level: int = 3) -> list[Block]:
+    """One question's results: its text, n (by channel), the chart and its table."""
+    _ = tr.gettext
+    by_channel = ", ".join(f"{_(CHANNEL_LABELS.get(c, c))} : {n}"
+                           for c, n in sorted((channels or {}).items()))
+    caption = _("mean %(mean)s · median %(median)s", mean=tr.number(r.mean, 1),
+                median=tr.number(r.median or 0, 1)) \
+        if isinstance(r, ChoiceResults) and r.mean is not None else ""
+    return [Heading(level, r.question.text),
+            Para(f"n = {r.n}" + (f" ({by_channel})" if by_channel else "")),
+            Chart(f"q{r.question.id}", r.question.text, r, _poll_table(r, tr),
+                  caption=caption)]
+
+
+def _poll(report: Report, tr: Translator) -> list[Block]:
     out: list[Block] = []
     for poll in report.polls:
-        r = poll.results
-        channels = ", ".join(f"{_(CHANNEL_LABELS.get(c, c))} : {n}"
-                             for c, n in sorted(poll.channels.items()))
-        out += [Heading(3, r.question.text),
-                Para(f"n = {r.n}" + (f" ({channels})" if channels else "")),
-                Chart(r.question.id, r.question.text)]
-        if isinstance(r, ChoiceResults):
-            out.append(Table((_("Answer"), _("Count"), _("Percent")), tuple(
-                (b.choice.label, b.count, tr.percent(b.percent)) for b in r.bars)))
-            if r.mean is not None:
-                out.append(Para(_("mean %(mean)s · median %(median)s",
-                                  mean=tr.number(r.mean, 1),
-                                  median=tr.number(r.median or 0, 1))))
-        elif isinstance(r, MatrixResults):
-            out.append(Table((_("Item"), *r.question.settings.levels, "n"), tuple(
-                (row.item.label, *row.counts, row.n) for row in r.rows)))
-        elif isinstance(r, RankingResults):
-            out.append(Table((_("Option"), _("Points"), _("Mean rank")), tuple(
-                (row.choice.label, row.points, tr.number(row.mean_rank, 1))
-                for row in r.rows)))
-        elif isinstance(r, TextResults):
-            out.append(Table((_("Word"), _("Count"), _("Forms used")), tuple(
-                (g.word, g.count, ", ".join(g.forms)) for g in r.visible[:30])))
+        out += poll_blocks(poll.results, dict(poll.channels), tr)
     return out
 
 
@@ -168,7 +259,9 @@ def _card(p: Proposal, tr: Translator) -> str:
 def _exchanges(report: Report, tr: Translator) -> list[Block]:
     out: list[Block] = []
     for block in report.themes:
-        out += [Heading(3, block.name), Bullets(tuple(_card(p, tr) for p in block.proposals))]
+        if block.proposals:
+            out += [Heading(3, block.name),
+                    Bullets(tuple(_card(p, tr) for p in block.proposals))]
     if report.unsorted:
         out += [Heading(3, tr.gettext("Unsorted")),
                 Bullets(tuple(_card(p, tr) for p in report.unsorted))]
@@ -182,19 +275,28 @@ def _figures(row: Row, tr: Translator) -> str:
                       agree=t.agree, disagree=t.disagree, n=t.n, **{"pass": t.passes})
 
 
-def _decisions(report: Report, tr: Translator) -> list[Block]:
-    _ = tr.gettext
-    rule, s = report.rule, report.synthesis
-    out: list[Block] = []
-    if not s.agree_vote_held:  # dot voting or majority judgment alone: no rule to state
-        return _ranked(s, tr)
-    out += [Para(tr.ngettext(
+def rule_line(rule: ConsensusRule, tr: Translator) -> str:
+    line = tr.ngettext(
         "Consensus: at least %(agree)s agree, at most %(disagree)s disagree, with at least "
         "%(num)s vote.",
         "Consensus: at least %(agree)s agree, at most %(disagree)s disagree, with at least "
         "%(num)s votes.", rule.min_votes, agree=tr.percent(rule.min_agree * 100),
-        disagree=tr.percent(rule.max_disagree * 100)))]
-    out.append(Bullets(tuple((r.item.text, " — " + _figures(r, tr)) for r in s.consensus))
+        disagree=tr.percent(rule.max_disagree * 100))
+    if rule.every_subgroup:
+        line += " " + tr.ngettext("The same in every table with at least %(num)s person.",
+                                  "The same in every table with at least %(num)s people.",
+                                  rule.min_votes)
+    return line
+
+
+def _decisions(report: Report, tr: Translator) -> list[Block]:
+    _ = tr.gettext
+    s = report.synthesis
+    if not s.agree_vote_held:  # dot voting or majority judgment alone: no rule to state
+        return _ranked(s, tr)
+    out: list[Block] = [Para(rule_line(report.rule, tr))]
+    out.append(Bullets(tuple(bold_lead(r.item.text, " — " + _figures(r, tr))
+                             for r in s.consensus))
                if s.consensus else Para(_("No proposal reaches consensus.")))
     if s.divisive:
         out += [Heading(3, _("What divides the room: to deepen")),
@@ -217,6 +319,38 @@ def _ranked(s: Synthesis, tr: Translator) -> list[Block]:
     if s.too_few:
         out += [Heading(3, _("Too few votes to say")),
                 Bullets(tuple(f"{r.item.text} — {_figures(r, tr)}" for r in s.too_few))]
+    return out
+
+
+def _vote_table(run: VoteRun, tr: Translator) -> Table:
+    _ = tr.gettext
+    r = run.results
+    if r.method == "agree":
+        return Table((_("Item"), _("Agree"), _("Pass"), _("Disagree"), "n"), tuple(
+            (row.item.text, row.verdict.tally.agree, row.verdict.tally.passes,
+             row.verdict.tally.disagree, row.verdict.tally.n)
+            for row in r.rows if row.verdict is not None))
+    if r.method == "dots":
+        return Table((_("Rank"), _("Item"), _("Points")), tuple(
+            (row.rank, row.item.text, row.points) for row in r.rows))
+    return Table((_("Rank"), _("Item"), _("Majority grade"), *(_(g) for g in GRADES)), tuple(
+        (row.rank, row.item.text, _(GRADES[row.majority]) if row.majority is not None else "—",
+         *row.grades) for row in r.rows))
+
+
+def vote_blocks(run: VoteRun, rule: ConsensusRule, tr: Translator,
+                level: int = 3) -> list[Block]:
+    _ = tr.gettext
+    title = run.step.title or _(STEP_LABELS[run.step.kind])
+    return [Heading(level, title),
+            Para(tr.ngettext("%(num)s voter", "%(num)s voters", run.results.voters)),
+            Chart(f"v{run.step.id}", title, run.results, _vote_table(run, tr), rule)]
+
+
+def _votes(report: Report, tr: Translator) -> list[Block]:
+    out: list[Block] = []
+    for run in report.votes:
+        out += vote_blocks(run, report.rule, tr)
     return out
 
 

@@ -4,13 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from facilitation.exports.blocks import Block, Bullets, Chart, Heading, Para, Table, blocks
+from facilitation.exports.blocks import (
+    Block,
+    Bullets,
+    Chart,
+    Facts,
+    Heading,
+    Inline,
+    Para,
+    Section,
+    Table,
+    blocks,
+    runs,
+)
 from facilitation.i18n import Translator
 from facilitation.report import Report
 
 
 def _cell(value: object) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _inline(value: Inline) -> str:
+    """Runs as Markdown: bold between **, a line break as a backslash at the end of the
+    line."""
+    out = []
+    for run in runs(value):
+        text = run.text.replace("\n", "\\\n")
+        out.append(f"**{text.strip()}**" if run.bold and text.strip() else text)
+    return "".join(out)
 
 
 def render(report: Report, tr: Translator) -> str:
@@ -20,12 +42,14 @@ def render(report: Report, tr: Translator) -> str:
 def render_blocks(document: Sequence[Block]) -> str:
     out: list[str] = []
     for block in document:
-        if isinstance(block, Heading):
+        if isinstance(block, Section):
+            out += ["## " + block.title, ""]
+        elif isinstance(block, Heading):
             out += ["#" * block.level + " " + block.text, ""]
         elif isinstance(block, Para):
-            # A line break inside a paragraph: a backslash at the end of the line.
-            out += [(f"**{block.strong}** " if block.strong else "")
-                    + block.text.replace("\n", "\\\n"), ""]
+            out += [_inline(block.text), ""]
+        elif isinstance(block, Facts):
+            out += [f"- **{label}** : {value}" for label, value in block.rows] + [""]
         elif isinstance(block, Bullets):
             numbers = [0] * 4
             for i, item in enumerate(block.items):
@@ -33,16 +57,18 @@ def render_blocks(document: Sequence[Block]) -> str:
                 numbers[level] += 1
                 numbers[level + 1:] = [0] * (3 - level)
                 mark = f"{numbers[level]}." if block.numbered else "-"
-                text = f"**{item[0]}**{item[1]}" if isinstance(item, tuple) else item
-                out.append(("   " if block.numbered else "  ") * level + f"{mark} {text}")
+                out.append(("   " if block.numbered else "  ") * level
+                           + f"{mark} {_inline(item)}")
             out.append("")
-        elif isinstance(block, Table):
-            out.append("| " + " | ".join(_cell(h) for h in block.head) + " |")
-            out.append("|" + "|".join("---" for _ in block.head) + "|")
-            out += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in block.rows]
+        elif isinstance(block, Table | Chart):
+            # Markdown carries the table that goes with each chart
+            grid = block.table if isinstance(block, Chart) else block
+            out.append("| " + " | ".join(_cell(h) for h in grid.head) + " |")
+            out.append("|" + "|".join("---" for _ in grid.head) + "|")
+            out += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in grid.rows]
             out.append("")
-        elif isinstance(block, Chart):
-            continue  # Markdown carries the table that goes with each chart
+            if isinstance(block, Chart) and block.caption:
+                out += [block.caption, ""]
     return "\n".join(out).rstrip() + "\n"
 
 

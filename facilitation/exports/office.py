@@ -14,7 +14,19 @@ from docx.shared import Cm
 from odf import draw, style, table, text
 from odf.opendocument import OpenDocumentText
 
-from facilitation.exports.blocks import Block, Bullets, Chart, Heading, Para, Table
+from facilitation.exports.blocks import (
+    Block,
+    Bullets,
+    Chart,
+    Facts,
+    Heading,
+    Inline,
+    Para,
+    Section,
+    Table,
+    bold_lead,
+    runs,
+)
 
 WIDTH_CM = 16.0
 
@@ -43,53 +55,68 @@ def _png(svg: str) -> bytes:
     return png
 
 
-def _item(item: str | tuple[str, str]) -> tuple[str, str]:
-    return item if isinstance(item, tuple) else ("", item)
+def _docx_runs(paragraph: Any, value: Inline) -> None:
+    for piece in runs(value):
+        for i, line in enumerate(piece.text.split("\n")):
+            run = paragraph.add_run()
+            run.bold = piece.bold or None
+            if i:
+                run.add_break()  # a line break typed in a note stays one
+            run.add_text(line)
 
 
-def to_docx(document: Sequence[Block], charts: Mapping[int, str]) -> bytes:
+def _docx_table(doc: Any, block: Table) -> None:
+    grid = doc.add_table(rows=1, cols=len(block.head))
+    grid.style = "Table Grid"
+    grid.autofit = False  # the widths below, from what each column holds
+    widths = [Cm(WIDTH_CM * share) for share in block.widths()]
+    for cell, head in zip(grid.rows[0].cells, block.head, strict=True):
+        cell.text = str(head)
+        for run in cell.paragraphs[0].runs:
+            run.bold = True
+    for row in block.rows:
+        cells = grid.add_row().cells
+        for cell, value in zip(cells, row, strict=True):
+            cell.text = str(value)
+    for column, width in zip(grid.columns, widths, strict=True):
+        column.width = width
+        for cell in column.cells:
+            cell.width = width  # Word reads the cells' widths, LibreOffice the grid's
+    doc.add_paragraph()
+
+
+def to_docx(document: Sequence[Block], charts: Mapping[str, str]) -> bytes:
     doc = Document()
     for block in document:
-        if isinstance(block, Heading):
+        if isinstance(block, Section):
+            doc.add_heading(block.title, level=1)
+        elif isinstance(block, Heading):
             doc.add_heading(block.text, level=min(block.level, 4) - 1 if block.level > 1 else 0)
         elif isinstance(block, Para):
-            paragraph = doc.add_paragraph()
-            if block.strong:
-                paragraph.add_run(block.strong + " ").bold = True
-            for i, line in enumerate(block.text.split("\n")):
-                run = paragraph.add_run()
-                if i:
-                    run.add_break()  # a line break typed in a note stays one
-                run.add_text(line)
-        elif isinstance(block, Bullets):
-            for index, entry in enumerate(block.items):
-                bold, rest = _item(entry)
-                kind = "List Number" if block.numbered else "List Bullet"
-                level = block.level(index)
+            _docx_runs(doc.add_paragraph(), block.text)
+        elif isinstance(block, Bullets | Facts):
+            items = block.items if isinstance(block, Bullets) else tuple(
+                bold_lead(label, f" : {value}") for label, value in block.rows)
+            numbered = isinstance(block, Bullets) and block.numbered
+            for index, entry in enumerate(items):
+                kind = "List Number" if numbered else "List Bullet"
+                level = block.level(index) if isinstance(block, Bullets) else 0
                 paragraph = doc.add_paragraph(style=kind + (f" {level + 1}" if level else ""))
-                if bold:
-                    paragraph.add_run(bold).bold = True
-                paragraph.add_run(rest)
+                _docx_runs(paragraph, entry)
         elif isinstance(block, Table):
-            grid = doc.add_table(rows=1, cols=len(block.head))
-            grid.style = "Table Grid"
-            for cell, head in zip(grid.rows[0].cells, block.head, strict=True):
-                cell.text = str(head)
-                for run in cell.paragraphs[0].runs:
-                    run.bold = True
-            for row in block.rows:
-                cells = grid.add_row().cells
-                for cell, value in zip(cells, row, strict=True):
-                    cell.text = str(value)
-            doc.add_paragraph()
-        elif isinstance(block, Chart) and block.question_id in charts:
-            doc.add_picture(io.BytesIO(_png(charts[block.question_id])), width=Cm(WIDTH_CM))
+            _docx_table(doc, block)
+        elif isinstance(block, Chart):
+            if block.key in charts:
+                doc.add_picture(io.BytesIO(_png(charts[block.key])), width=Cm(WIDTH_CM))
+            _docx_table(doc, block.table)
+            if block.caption:
+                doc.add_paragraph(block.caption)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
 
 
-def to_odt(document: Sequence[Block], charts: Mapping[int, str]) -> bytes:
+def to_odt(document: Sequence[Block], charts: Mapping[str, str]) -> bytes:
     doc = OpenDocumentText()
     bold = style.Style(name="Bold", family="text")
     bold.addElement(style.TextProperties(fontweight="bold"))
@@ -123,74 +150,97 @@ def to_odt(document: Sequence[Block], charts: Mapping[int, str]) -> bytes:
     frame_style = style.Style(name="Chart", family="graphic")
     frame_style.addElement(style.GraphicProperties(anchortype="as-char"))
     doc.automaticstyles.addElement(frame_style)
+    def odt_runs(paragraph: Any, value: Inline) -> Any:
+        for piece in runs(value):
+            target = paragraph
+            if piece.bold:
+                target = text.Span(stylename=bold)
+                paragraph.addElement(target)
+            for i, line in enumerate(piece.text.split("\n")):
+                if i:
+                    target.addElement(text.LineBreak())
+                target.addText(line)
+        return paragraph
+
+    def odt_list(items: Sequence[Inline], numbered: bool, levels: Sequence[int]) -> Any:
+        listing = text.List(stylename=numbers if numbered else bullets)
+        # A sub-item goes in a list inside the item above it, as ODF nests lists.
+        open_lists = [listing]
+        last_item: list[Any] = [None]
+        for index, entry in enumerate(items):
+            level = min(levels[index] if index < len(levels) else 0, len(open_lists))
+            while len(open_lists) > level + 1:
+                open_lists.pop()
+                last_item.pop()
+            if level == len(open_lists) and last_item[-1] is not None:
+                sub = text.List()
+                last_item[-1].addElement(sub)
+                open_lists.append(sub)
+                last_item.append(None)
+            item = text.ListItem()
+            item.addElement(odt_runs(text.P(), entry))
+            open_lists[-1].addElement(item)
+            last_item[-1] = item
+        return listing
+
+    def odt_table(block: Table, number: int) -> Any:
+        name = f"Table{number}"
+        grid = table.Table(name=name)
+        for i, share in enumerate(block.widths()):
+            column_style = style.Style(name=f"{name}.C{i}", family="table-column")
+            column_style.addElement(style.TableColumnProperties(
+                columnwidth=f"{WIDTH_CM * share:.2f}cm"))
+            doc.automaticstyles.addElement(column_style)
+            grid.addElement(table.TableColumn(stylename=column_style))
+        for i, row in enumerate([block.head, *block.rows]):
+            line = table.TableRow()
+            for value in row:
+                cell = table.TableCell(stylename=cell_style, valuetype="string")
+                paragraph = text.P()
+                if i == 0:
+                    paragraph.addElement(text.Span(stylename=bold, text=str(value)))
+                else:
+                    paragraph.addText(str(value))
+                cell.addElement(paragraph)
+                line.addElement(cell)
+            grid.addElement(line)
+        return grid
+
     for number, block in enumerate(document):
-        if isinstance(block, Heading):
+        if isinstance(block, Section):
+            doc.text.addElement(text.H(outlinelevel=2, stylename=headings[2],
+                                       text=block.title))
+        elif isinstance(block, Heading):
             doc.text.addElement(text.H(outlinelevel=block.level,
                                        stylename=headings[min(block.level, 4)],
                                        text=block.text))
         elif isinstance(block, Para):
-            paragraph = text.P()
-            if block.strong:
-                paragraph.addElement(text.Span(stylename=bold, text=block.strong + " "))
-            for i, line in enumerate(block.text.split("\n")):
-                if i:
-                    paragraph.addElement(text.LineBreak())
-                paragraph.addText(line)
-            doc.text.addElement(paragraph)
+            doc.text.addElement(odt_runs(text.P(), block.text))
         elif isinstance(block, Bullets):
-            listing = text.List(stylename=numbers if block.numbered else bullets)
-            # A sub-item goes in a list inside the item above it, as ODF nests lists.
-            open_lists = [listing]
-            last_item: list[Any] = [None]
-            for index, entry in enumerate(block.items):
-                level = min(block.level(index), len(open_lists))
-                while len(open_lists) > level + 1:
-                    open_lists.pop()
-                    last_item.pop()
-                if level == len(open_lists) and last_item[-1] is not None:
-                    sub = text.List()
-                    last_item[-1].addElement(sub)
-                    open_lists.append(sub)
-                    last_item.append(None)
-                strong, rest = _item(entry)
-                paragraph = text.P()
-                if strong:
-                    paragraph.addElement(text.Span(stylename=bold, text=strong))
-                paragraph.addText(rest)
-                item = text.ListItem()
-                item.addElement(paragraph)
-                open_lists[-1].addElement(item)
-                last_item[-1] = item
-            doc.text.addElement(listing)
+            doc.text.addElement(odt_list(block.items, block.numbered, block.levels))
+        elif isinstance(block, Facts):
+            doc.text.addElement(odt_list(
+                [bold_lead(label, f" : {value}") for label, value in block.rows], False, ()))
         elif isinstance(block, Table):
-            grid = table.Table(name=f"Table{number}")
-            grid.addElement(table.TableColumn(numbercolumnsrepeated=len(block.head)))
-            for i, row in enumerate([block.head, *block.rows]):
-                line = table.TableRow()
-                for value in row:
-                    cell = table.TableCell(stylename=cell_style, valuetype="string")
-                    paragraph = text.P()
-                    if i == 0:
-                        paragraph.addElement(text.Span(stylename=bold, text=str(value)))
-                    else:
-                        paragraph.addText(str(value))
-                    cell.addElement(paragraph)
-                    line.addElement(cell)
-                grid.addElement(line)
-            doc.text.addElement(grid)
-        elif isinstance(block, Chart) and block.question_id in charts:
-            svg = charts[block.question_id]
-            svg_ref = doc.addPicture(f"Pictures/chart{block.question_id}.svg",
-                                     "image/svg+xml", svg.encode())
-            png_ref = doc.addPicture(f"Pictures/chart{block.question_id}.png", "image/png",
-                                     _png(svg))
-            frame = draw.Frame(stylename=frame_style, width=f"{WIDTH_CM}cm",
-                               height=f"{WIDTH_CM * _ratio(svg):.2f}cm", anchortype="as-char")
-            frame.addElement(draw.Image(href=svg_ref))  # vector first
-            frame.addElement(draw.Image(href=png_ref))  # for readers without SVG
-            paragraph = text.P()
-            paragraph.addElement(frame)
-            doc.text.addElement(paragraph)
+            doc.text.addElement(odt_table(block, number))
+        elif isinstance(block, Chart):
+            if block.key in charts:
+                svg = charts[block.key]
+                svg_ref = doc.addPicture(f"Pictures/chart-{block.key}.svg",
+                                         "image/svg+xml", svg.encode())
+                png_ref = doc.addPicture(f"Pictures/chart-{block.key}.png", "image/png",
+                                         _png(svg))
+                frame = draw.Frame(stylename=frame_style, width=f"{WIDTH_CM}cm",
+                                   height=f"{WIDTH_CM * _ratio(svg):.2f}cm",
+                                   anchortype="as-char")
+                frame.addElement(draw.Image(href=svg_ref))  # vector first
+                frame.addElement(draw.Image(href=png_ref))  # for readers without SVG
+                paragraph = text.P()
+                paragraph.addElement(frame)
+                doc.text.addElement(paragraph)
+            doc.text.addElement(odt_table(block.table, number))
+            if block.caption:
+                doc.text.addElement(text.P(text=block.caption))
     out = io.BytesIO()
     doc.write(out)
     return out.getvalue()

@@ -9,6 +9,7 @@ from facilitation.report import (
     Edits,
     PollResult,
     Report,
+    VoteRun,
     step_runs,
     theme_blocks,
 )
@@ -18,6 +19,7 @@ from facilitation.store import queries as q
 from facilitation.store import votes as qv
 from facilitation.store.database import Database
 from facilitation.store.editor import reopenings
+from facilitation.voting import synthesis
 
 
 async def get_edits(db: Database, session_id: int) -> Edits:
@@ -64,6 +66,8 @@ async def build(db: Database, session_id: int, zone: dt.tzinfo = dt.UTC) -> Repo
                                     await q.answer_channels(db, question.id)))
     themes, unsorted = theme_blocks(await qp.list_proposals(db, session_id),
                                     await qp.list_themes(db, session_id), edits)
+    votes = [VoteRun(step, await qv.results_of(db, session_id, step))
+             for step in state.steps if step.kind == "vote"]
     next_seance = await qv.next_seance(db, session_id)
     ended = dt.datetime.fromisoformat(closed["closed_at"]).astimezone(zone) \
         if closed and closed["closed_at"] else None
@@ -74,7 +78,9 @@ async def build(db: Database, session_id: int, zone: dt.tzinfo = dt.UTC) -> Repo
         agenda=tuple(await qv.list_agenda(db, session_id)),
         runs=step_runs(state.steps, zone, ended), polls=tuple(polls), themes=themes,
         unsorted=unsorted,
-        synthesis=await qv.synthesis_of(db, state), rule=await qv.get_rule(db, session_id),
+        synthesis=synthesis([run.results for run in votes]),
+        votes=tuple(run for run in votes if run.results.voters),
+        rule=await qv.get_rule(db, session_id),
         next_seance=next_seance,
         next_agenda=tuple(await qv.list_agenda(db, next_seance.id)) if next_seance else (),
         edits=edits,

@@ -10,7 +10,6 @@ from starlette.responses import RedirectResponse, Response
 
 from facilitation import i18n
 from facilitation.demarche import OverTime, Recurring, over_time, recurring_candidates
-from facilitation.exports import markdown
 from facilitation.exports.demarche import blocks
 from facilitation.report import Report
 from facilitation.seances import Workshop
@@ -18,8 +17,8 @@ from facilitation.store import demarche as qd
 from facilitation.store import queries as q
 from facilitation.views.common import db_of, int_param
 from facilitation.views.organiser import require_organiser
-from facilitation.views.report import CSS, FORMATS, pdf
-from facilitation.web import read_form, render, render_string
+from facilitation.views.report import FORMATS, write
+from facilitation.web import read_form, render
 
 Gathered = tuple[Workshop, list[Report], list[OverTime], list[tuple[int, Recurring, str]],
                  list[Recurring]]
@@ -87,17 +86,7 @@ async def download(request: Request) -> Response:
     tr = i18n.Translator(wanted if wanted in i18n.LANGUAGES else i18n.DEFAULT)
     confirmed = [element for _id, element, state in decided if state == "confirmed"]
     document = blocks(workshop, reports, over, confirmed, tr)
-    if fmt == "md":
-        body = markdown.render_blocks(document).encode()
-    elif fmt in ("html", "pdf"):
-        html = render_string(request.app.state.templates, "report/blocks.html", tr,
-                             document=document, title=workshop.title,
-                             css=CSS.read_text())
-        body = html.encode() if fmt == "html" else pdf(html)
-    else:
-        from facilitation.exports import office  # odfpy, python-docx: loaded on first use
-
-        body = office.to_odt(document, {}) if fmt == "odt" else office.to_docx(document, {})
+    body = await write(request, document, fmt, tr, workshop.title)
     name = reports[0].slug().split("_seance")[0] if reports else "demarche"
     return Response(body, media_type=FORMATS[fmt], headers={
         "content-disposition": f'attachment; filename="{name}_synthese.{fmt}"'})

@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from facilitation import i18n
 from facilitation.exports import data, markdown
-from facilitation.exports.blocks import blocks
-from facilitation.report import SECTION_TITLES, SECTIONS, Report, clean_note
+from facilitation.exports.blocks import Block, Chart, blocks
+from facilitation.report import MAX_STEP_NOTE, SECTION_TITLES, SECTIONS, Report, clean_note
 from facilitation.seances import Seance
 from facilitation.settings import ROOT
 from facilitation.store import queries as q
@@ -59,7 +60,8 @@ async def show(request: Request) -> Response:
     seance, _name = await _seance(request)
     report = await _report(request, seance)
     tr = i18n.Translator(_language(request, seance))
-    return render(request, "pages/report.html", report=report, annex=markdown.ANNEX(tr, report),
+    return render(request, "pages/report.html", report=report,
+                  document=blocks(report, tr, markdown.ANNEX(tr, report)),
                   SECTION_TITLES=SECTION_TITLES, here=request.url.path)
 
 
@@ -79,8 +81,15 @@ async def edit(request: Request) -> Response:
         names = {key[6:]: " ".join(str(value).split())[:80]
                  for key, value in form.multi_items() if key.startswith("theme-")
                  and key[6:].isdigit() and str(value).strip()}
+        state = await q.get_state(db, seance.id)
+        steps = {str(step.id) for step in state.steps} if state else set()
+        step_notes = {key[5:]: " ".join(str(value).split())[:MAX_STEP_NOTE]
+                      for key, value in form.multi_items() if key.startswith("step-")
+                      and key[5:] in steps and str(value).strip()}
         edits = replace(edits, intro=clean_note(form.get("intro")),
                         conclusion=clean_note(form.get("conclusion")),
+                        discussion=clean_note(form.get("discussion")),
+                        step_notes=step_notes,
                         hidden=tuple(s for s in SECTIONS if form.get(f"hide-{s}") == "1"),
                         theme_names=names)
     await qr.save_edits(db, seance.id, edits)
@@ -95,18 +104,10 @@ async def download(request: Request) -> Response:
     report = await _report(request, seance)
     tr = i18n.Translator(_language(request, seance))
     name = report.slug()
-    if fmt == "md":
-        body: bytes = markdown.render(report, tr).encode()
-    elif fmt in ("odt", "docx"):
-        from facilitation.exports import office  # odfpy, python-docx, cairosvg: on first use
-
-        charts = chart_svgs(request, report, tr)
-        document_blocks = blocks(report, tr, markdown.ANNEX(tr, report))
-        body = office.to_odt(document_blocks, charts) if fmt == "odt" else office.to_docx(
-            document_blocks, charts)
-    elif fmt in ("html", "pdf"):
-        html = document(request, report, tr)
-        body = html.encode() if fmt == "html" else pdf(html)
+    if fmt in ("md", "odt", "docx", "html", "pdf"):
+        document = blocks(report, tr, markdown.ANNEX(tr, report))
+        body: bytes = await write(request, document, fmt, tr,
+                                  f"{report.seance.title} — {report.workshop.title}")
     else:
         raw = await qr.raw_data(db_of(request), seance.id)
         meta = {"id": seance.id, "title": seance.title, "workshop": report.workshop.title,
@@ -120,27 +121,39 @@ async def download(request: Request) -> Response:
         "content-disposition": f'attachment; filename="{name}.{fmt}"'})
 
 
-def document(request: Request, report: Report, tr: i18n.Translator) -> str:
-    """The report as one self-contained HTML file (its stylesheet inside)."""
-    from facilitation.web import path_for
+async def write(request: Request, document: list[Block], fmt: str, tr: i18n.Translator,
+                title: str) -> bytes:
+    """A document's blocks in one format: the compte-rendu's and the démarche synthesis's
+    downloads all go through here. PDF and office files are made in a worker thread."""
+    if fmt == "md":
+        return markdown.render_blocks(document).encode()
+    if fmt in ("html", "pdf"):
+        from facilitation.web import path_for
 
-    return render_string(request.app.state.templates, "report/document.html", tr,
-                         report=report, annex=markdown.ANNEX(tr, report), css=CSS.read_text(),
-                         url_for=path_for(request.app), SECTION_TITLES=SECTION_TITLES)
+        html = render_string(request.app.state.templates, "report/blocks.html", tr,
+                             document=document, title=title, css=CSS.read_text(),
+                             url_for=path_for(request.app))
+        return html.encode() if fmt == "html" else await run_in_threadpool(pdf, html)
+    from facilitation.exports import office  # odfpy, python-docx, cairosvg: on first use
+
+    charts = chart_svgs(request, document, tr)
+    make = office.to_odt if fmt == "odt" else office.to_docx
+    return await run_in_threadpool(make, document, charts)
 
 
-def chart_svgs(request: Request, report: Report, tr: i18n.Translator) -> dict[int, str]:
-    """Each question's chart as a standalone SVG file, drawn by the same macro as on screen."""
+def chart_svgs(request: Request, document: list[Block], tr: i18n.Translator) -> dict[str, str]:
+    """Each chart as a standalone SVG file, drawn by the same macro as in the HTML report."""
     from facilitation.exports import office
     from facilitation.web import path_for
 
     charts = {}
-    for poll in report.polls:
-        html = render_string(request.app.state.templates, "report/chart.html", tr,
-                             results=poll.results, url_for=path_for(request.app))
-        svg = office.standalone_svg(html)
-        if svg:
-            charts[poll.results.question.id] = svg
+    for block in document:
+        if isinstance(block, Chart):
+            html = render_string(request.app.state.templates, "report/chart.html", tr,
+                                 chart=block, url_for=path_for(request.app))
+            svg = office.standalone_svg(html)
+            if svg:
+                charts[block.key] = svg
     return charts
 
 
@@ -149,4 +162,3 @@ def pdf(html: str) -> bytes:
     import weasyprint
 
     return weasyprint.HTML(string=html).write_pdf()  # type: ignore[no-any-return]
-
