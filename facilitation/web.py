@@ -24,7 +24,7 @@ from facilitation import (
     steering,
     voting,
 )
-from facilitation.exports.blocks import grouped
+from facilitation.exports.blocks import grouped, kept
 from facilitation.seances import CHANNEL_LABELS, STEP_LABELS
 from facilitation.static import hashed_name
 
@@ -70,6 +70,7 @@ def make_environment(templates_dir: str) -> jinja2.Environment:
     env.globals["card_ranges"] = paper.card_ranges
     env.globals["rich"] = richtext.html
     env.globals["grouped"] = grouped
+    env.globals["kept"] = kept
     env.globals["vote_settings_saved"] = printed.settings_saved
     env.globals["new_key"] = lambda: secrets.token_urlsafe(12)
     return env

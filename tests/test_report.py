@@ -423,3 +423,90 @@ def test_file_names_are_cut_between_words():
     assert name == "reduire-la-fracture-numerique-dans-les-quartiers"  # not "…prioritair"
     long = copy(report, workshop=copy(workshop, title="x" * 80))
     assert long.slug().split("_")[0] == "x" * 60  # one word longer than the limit
+
+
+LONG_ITEM = ("Créer un réseau de personnes relais dans chaque quartier, formées ensemble, qui "
+             "accompagnent les habitants dans leurs démarches en ligne et orientent vers les "
+             "lieux d'aide, avec une permanence chaque semaine au centre social et une ligne "
+             "téléphonique pour celles et ceux qui ne se déplacent pas, numéro ")
+
+
+def test_synthesis_of_the_exchanges_step_lines_and_bold_in_every_format(seance, client,
+                                                                        lived, tmp_path):
+    """The synthèse des échanges had no place of its own, a step could not say what
+    happened in it, and bold was lost."""
+    from docx import Document
+    from odf import teletype
+    from odf import text as odf_text
+    from odf.opendocument import load
+
+    base, token, *_ = lived
+    steps = seance.call(q.list_steps, seance.id)
+    poll = next(s for s in steps if s.kind == "poll")
+    client.post(f"{base}/report", data={
+        "csrf": token, "intro": "", "conclusion": "",
+        "discussion": "Présentation par **l'équipe du centre social**.\n\n"
+                      "- Actions en place :\n  - des postes en accès libre\n",
+        f"step-{poll.id}": "Questions   projetées, réponses à main levée",
+        "step-999999": "une étape d'une autre séance"})
+    md = client.get(f"{base}/report/md").text
+    assert md.index("## Méthode") < md.index("## Synthèse des échanges") < md.index(
+        "## Résultats de la consultation éclair")
+    assert "Présentation par **l'équipe du centre social**." in md
+    assert "- Actions en place :\n  - des postes en accès libre" in md
+    assert "| Ce qui s'est passé |" in md
+    assert "Questions projetées, réponses à main levée |" in md  # spaces folded
+    assert "autre séance" not in md  # a step of another séance is ignored
+    html = client.get(f"{base}/report/html").text
+    assert 'id="section-discussion"' in html
+    assert "<strong>l&#39;équipe du centre social</strong>" in html
+    document = Document(io.BytesIO(client.get(f"{base}/report/docx").content))
+    bold = [run.text for p in document.paragraphs for run in p.runs if run.bold]
+    assert "l'équipe du centre social" in bold
+    method = next(t for t in document.tables if t.rows[0].cells[0].text == "Étape")
+    assert method.rows[0].cells[-1].text == "Ce qui s'est passé"
+    path = tmp_path / "r.odt"
+    path.write_bytes(client.get(f"{base}/report/odt").content)
+    odt = load(str(path))
+    spans = [teletype.extractText(s) for s in odt.getElementsByType(odf_text.Span)]
+    assert "l'équipe du centre social" in spans
+
+
+def test_no_pdf_page_ends_on_a_heading_and_no_word_is_split_in_tables(seance, client,
+                                                                      tmp_path):
+    """A dozen long vote items: the vote's heading and its "n voters" were left alone at
+    the foot of a page (the chart went to the next), and narrow table columns split
+    "D'accord" and "18" in two."""
+    from docx import Document
+
+    api = f"/api/sessions/{seance.code}"
+    steps = {s.kind: s for s in seance.call(q.list_steps, seance.id)}
+    people = [{"authorization": "Bearer " + client.post(
+        "/api/sessions/join", json={"code": seance.code}).json()["token"]} for _ in range(18)]
+    ids = [seance.call(qp.add_proposal, seance.id, steps["proposals"].id,
+                       (LONG_ITEM + str(i))[:280], "phone") for i in range(12)]
+    client.post(f"{api}/step", json={"position": steps["vote"].position}, headers=fac(seance))
+    base = f"/f/{seance.links['facilitator']}"
+    token = csrf_of(client.get(base).text)
+    client.post(f"{base}/vote/open", data={"csrf": token})
+    for n, who in enumerate(people):
+        for k, pid in enumerate(ids):
+            client.post(f"{api}/votes", headers=who, json={
+                "item_id": pid, "value": ("agree", "disagree", "pass")[(n + k) % 3]})
+    client.post(f"{base}/vote/close", data={"csrf": token})
+    pdf = tmp_path / "r.pdf"
+    pdf.write_bytes(client.get(f"{base}/report/pdf").content)
+    pages = len(PdfReader(str(pdf)).pages)
+    headings = {"Résultats des votes", "Vote", "18 votant·es", "Propositions par thème",
+                "Propositions qui font consensus", "Ce qui divise la salle : à approfondir",
+                "Pas de consensus", "Non classées", "Annexe : méthode de calcul"}
+    for page in range(1, pages):
+        text = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        last = [line.strip() for line in text.splitlines() if line.strip()][-1]
+        assert last not in headings, f"page {page} ends on {last!r}"
+    document = Document(io.BytesIO(client.get(f"{base}/report/docx").content))
+    votes = next(t for t in document.tables if t.rows[0].cells[0].text == "Élément")
+    widths = [cell.width for cell in votes.rows[0].cells]
+    assert widths[0] > 2 * sum(widths[1:]) / 4  # the items get the room
+    assert min(widths[1:]) >= 0.9 * 360000  # ≥ 0.9 cm: "D'accord", "18" on one line

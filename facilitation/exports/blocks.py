@@ -88,9 +88,11 @@ class Table:
         weights = []
         for i, head in enumerate(self.head):
             cells = [str(head)] + [str(row[i]) for row in self.rows if i < len(row)]
-            longest_word = max((len(w) for cell in cells for w in cell.split()), default=1)
+            longest_word = max([len(w) for cell in cells[1:] for w in cell.split()]
+                               + [round(len(w) * 1.2) for w in str(head).split()])  # bold
             typical = sum(len(cell) for cell in cells) / len(cells)
-            weights.append(max(longest_word + 1, min(typical, 60.0), 4.0))
+            # + 3: a cell's padding and borders, about three characters wide
+            weights.append(max(longest_word, min(typical, 40.0), 3.0) + 3)
         total = sum(weights)
         return tuple(w / total for w in weights)
 
@@ -139,6 +141,37 @@ def grouped(document: Sequence[Block]) -> list[tuple[Section | None, list[Block]
         else:
             out[-1][1].append(block)
     return [group for group in out if group[0] is not None or group[1]]
+
+
+def kept(parts: Sequence[Block]) -> list[list[Block]]:
+    """Blocks that a page must not separate: a heading, the short paragraphs under it and
+    the chart or table they introduce (a chart does not break, so without this it would go
+    to the next page alone and leave its heading at the bottom of the last)."""
+    out: list[list[Block]] = []
+    lead: list[Block] = []
+    for block in parts:
+        if isinstance(block, Heading) or (lead and isinstance(block, Para)):
+            lead.append(block)
+            continue
+        if lead and isinstance(block, Chart | Table):
+            out.append([*lead, block])
+        else:
+            out += [[b] for b in lead]
+            out.append([block])
+        lead = []
+    out += [[b] for b in lead]
+    return out
+
+
+def leads(document: Sequence[Block]) -> set[int]:
+    """The paragraphs that sit between a heading and what it introduces ("n = 18" before a
+    chart): office formats keep them with the next block, as they keep headings."""
+    found = set()
+    for i, block in enumerate(document):
+        if isinstance(block, Para) and i and (
+                isinstance(document[i - 1], Heading | Section) or i - 1 in found):
+            found.add(i)
+    return found
 
 
 def blocks(report: Report, tr: Translator, annex: str) -> list[Block]:
@@ -322,20 +355,29 @@ def _ranked(s: Synthesis, tr: Translator) -> list[Block]:
     return out
 
 
+def short(text: str, limit: int = 90) -> str:
+    """A long item cut between words, for a chart's table: the full text is in the
+    proposals and decisions sections."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:") + " …"
+
+
 def _vote_table(run: VoteRun, tr: Translator) -> Table:
     _ = tr.gettext
     r = run.results
     if r.method == "agree":
+        tallies = [(row.item.text, row.verdict.tally) for row in r.rows if row.verdict]
         return Table((_("Item"), _("Agree"), _("Pass"), _("Disagree"), "n"), tuple(
-            (row.item.text, row.verdict.tally.agree, row.verdict.tally.passes,
-             row.verdict.tally.disagree, row.verdict.tally.n)
-            for row in r.rows if row.verdict is not None))
+            (f"{number}. {short(text)}", t.agree, t.passes, t.disagree, t.n)
+            for number, (text, t) in enumerate(tallies, start=1)))
     if r.method == "dots":
         return Table((_("Rank"), _("Item"), _("Points")), tuple(
-            (row.rank, row.item.text, row.points) for row in r.rows))
+            (row.rank, short(row.item.text), row.points) for row in r.rows))
     return Table((_("Rank"), _("Item"), _("Majority grade"), *(_(g) for g in GRADES)), tuple(
-        (row.rank, row.item.text, _(GRADES[row.majority]) if row.majority is not None else "—",
-         *row.grades) for row in r.rows))
+        (row.rank, short(row.item.text),
+         _(GRADES[row.majority]) if row.majority is not None else "—", *row.grades)
+        for row in r.rows))
 
 
 def vote_blocks(run: VoteRun, rule: ConsensusRule, tr: Translator,

@@ -25,10 +25,16 @@ from facilitation.exports.blocks import (
     Section,
     Table,
     bold_lead,
+    leads,
     runs,
 )
 
 WIDTH_CM = 16.0
+MAX_CHART_CM = 18.0  # a chart's height: it stays on one page with its heading
+
+
+def _chart_width(svg: str) -> float:
+    return min(WIDTH_CM, MAX_CHART_CM / _ratio(svg))
 
 
 def standalone_svg(figure_html: str) -> str | None:
@@ -87,27 +93,31 @@ def _docx_table(doc: Any, block: Table) -> None:
 
 def to_docx(document: Sequence[Block], charts: Mapping[str, str]) -> bytes:
     doc = Document()
-    for block in document:
+    keep = leads(document)
+    for index, block in enumerate(document):
         if isinstance(block, Section):
             doc.add_heading(block.title, level=1)
         elif isinstance(block, Heading):
             doc.add_heading(block.text, level=min(block.level, 4) - 1 if block.level > 1 else 0)
         elif isinstance(block, Para):
-            _docx_runs(doc.add_paragraph(), block.text)
+            paragraph = doc.add_paragraph()
+            paragraph.paragraph_format.keep_with_next = index in keep or None
+            _docx_runs(paragraph, block.text)
         elif isinstance(block, Bullets | Facts):
             items = block.items if isinstance(block, Bullets) else tuple(
                 bold_lead(label, f" : {value}") for label, value in block.rows)
             numbered = isinstance(block, Bullets) and block.numbered
-            for index, entry in enumerate(items):
+            for number, entry in enumerate(items):
                 kind = "List Number" if numbered else "List Bullet"
-                level = block.level(index) if isinstance(block, Bullets) else 0
+                level = block.level(number) if isinstance(block, Bullets) else 0
                 paragraph = doc.add_paragraph(style=kind + (f" {level + 1}" if level else ""))
                 _docx_runs(paragraph, entry)
         elif isinstance(block, Table):
             _docx_table(doc, block)
         elif isinstance(block, Chart):
             if block.key in charts:
-                doc.add_picture(io.BytesIO(_png(charts[block.key])), width=Cm(WIDTH_CM))
+                doc.add_picture(io.BytesIO(_png(charts[block.key])),
+                                width=Cm(_chart_width(charts[block.key])))
             _docx_table(doc, block.table)
             if block.caption:
                 doc.add_paragraph(block.caption)
@@ -125,7 +135,8 @@ def to_odt(document: Sequence[Block], charts: Mapping[str, str]) -> bytes:
     for level, size in ((1, "20pt"), (2, "15pt"), (3, "12.5pt"), (4, "11pt")):
         heading = style.Style(name=f"Heading {level}", family="paragraph")
         heading.addElement(style.TextProperties(fontsize=size, fontweight="bold"))
-        heading.addElement(style.ParagraphProperties(margintop="0.4cm", marginbottom="0.2cm"))
+        heading.addElement(style.ParagraphProperties(margintop="0.4cm", marginbottom="0.2cm",
+                                                     keepwithnext="always"))
         doc.styles.addElement(heading)
         headings[level] = heading
     cell_style = style.Style(name="Cell", family="table-cell")
@@ -206,6 +217,10 @@ def to_odt(document: Sequence[Block], charts: Mapping[str, str]) -> bytes:
             grid.addElement(line)
         return grid
 
+    lead_style = style.Style(name="Lead", family="paragraph")
+    lead_style.addElement(style.ParagraphProperties(keepwithnext="always"))
+    doc.automaticstyles.addElement(lead_style)
+    keep = leads(document)
     for number, block in enumerate(document):
         if isinstance(block, Section):
             doc.text.addElement(text.H(outlinelevel=2, stylename=headings[2],
@@ -215,7 +230,8 @@ def to_odt(document: Sequence[Block], charts: Mapping[str, str]) -> bytes:
                                        stylename=headings[min(block.level, 4)],
                                        text=block.text))
         elif isinstance(block, Para):
-            doc.text.addElement(odt_runs(text.P(), block.text))
+            doc.text.addElement(odt_runs(
+                text.P(stylename=lead_style) if number in keep else text.P(), block.text))
         elif isinstance(block, Bullets):
             doc.text.addElement(odt_list(block.items, block.numbered, block.levels))
         elif isinstance(block, Facts):
@@ -230,8 +246,9 @@ def to_odt(document: Sequence[Block], charts: Mapping[str, str]) -> bytes:
                                          "image/svg+xml", svg.encode())
                 png_ref = doc.addPicture(f"Pictures/chart-{block.key}.png", "image/png",
                                          _png(svg))
-                frame = draw.Frame(stylename=frame_style, width=f"{WIDTH_CM}cm",
-                                   height=f"{WIDTH_CM * _ratio(svg):.2f}cm",
+                width = _chart_width(svg)
+                frame = draw.Frame(stylename=frame_style, width=f"{width:.2f}cm",
+                                   height=f"{width * _ratio(svg):.2f}cm",
                                    anchortype="as-char")
                 frame.addElement(draw.Image(href=svg_ref))  # vector first
                 frame.addElement(draw.Image(href=png_ref))  # for readers without SVG
