@@ -91,3 +91,65 @@ def test_demarche_synthesis(organiser):
     assert "### Une navette solidaire" not in c.get(f"{url}/md").text
     c.post("/organiser/logout", data={"csrf": token})
     assert c.get(url, follow_redirects=False).status_code == 303
+
+
+PLAN_FOUR = """
+[workshop]
+title = "Quartier sud"
+organisation = "Centre social des Tilleuls"
+""" + "".join(f"""
+[[sessions]]
+title = "Séance {title}"
+date = "2026-0{number + 5}-1{number}"
+objectives = "Comprendre :\\n- ce qui bloque\\n- ce qui aide"
+[[sessions.steps]]
+kind = "poll"
+[[sessions.steps.questions]]
+kind = "single"
+text = "{question}"
+choices = ["Oui", "Non"]
+""" for number, title, question in (
+    (0, "un", "Avez-vous un ordinateur ?"), (1, "deux", "Faites-vous vos démarches seul ?"),
+    (2, "trois", "Connaissez-vous un lieu d'aide ?"), (3, "quatre", "Pas encore posée ?")))
+
+
+def test_each_seance_held_has_its_part_with_its_consultation_results(organiser, tmp_path):
+    """The synthesis left the consultation éclair out unless a question came back, and
+    summed a séance up as a date and a count; a séance not held yet had a part too."""
+    from odf import draw
+    from odf.opendocument import load
+
+    c = organiser
+    db = c.app.state.db
+    workshop = c.portal.call(q.create_workshop, db, plans.parse_plan(PLAN_FOUR))
+    seances = c.portal.call(q.list_sessions, db, workshop)
+    for index, seance in enumerate(seances[:3]):
+        step = c.portal.call(q.list_steps, db, seance.id)[0]
+        question = c.portal.call(q.list_questions, db, step.id)[0]
+        c.portal.call(q.set_question_state, db, seance.id, question.id, "open")
+        for i in range(3 + index):
+            pid = c.portal.call(q.add_participant, db, seance.id, f"{seance.id}-{i}", "",
+                                "fr-FR")
+            c.portal.call(q.save_answer, db, question.id, pid, [question.choices[i % 2].id])
+    url = f"/organiser/workshops/{workshop}/synthesis"
+    md = c.get(f"{url}/md").text.replace("\u202f", " ").replace("\xa0", " ")
+    assert "Centre social des Tilleuls" in md
+    parts = md.split("### Séance ")[1:]
+    assert [p.split("\n")[0] for p in parts] == [
+        "1 : Séance un", "2 : Séance deux", "3 : Séance trois"]  # the fourth is not held
+    for part, (question, n) in zip(parts, (("Avez-vous un ordinateur ?", 3),
+                                           ("Faites-vous vos démarches seul ?", 4),
+                                           ("Connaissez-vous un lieu d'aide ?", 5)), strict=True):
+        assert "#### Résultats de la consultation éclair" in part
+        assert f"##### {question}" in part and f"n = {n}" in part
+        assert "| Oui |" in part
+        assert "- ce qui bloque\n- ce qui aide" in part  # its objectives, as a list
+    assert "Pas encore posée" not in md
+    assert "Les résultats au fil des séances" not in md  # no question came back: no section
+    path = tmp_path / "s.odt"
+    path.write_bytes(c.get(f"{url}/odt").content)
+    assert len(load(str(path)).getElementsByType(draw.Frame)) == 3  # a chart per séance
+    document = Document(io.BytesIO(c.get(f"{url}/docx").content))
+    assert len(document.inline_shapes) == 3
+    html = c.get(f"{url}/html").text
+    assert html.count('<svg viewBox') >= 3 and 'id="section-seances"' in html

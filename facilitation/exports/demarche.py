@@ -1,14 +1,61 @@
-"""The démarche synthesis as blocks, for every format the séance report has."""
+"""The démarche synthesis as blocks, for every format the séance report has: each séance
+held in its own part (objectives, consultation results with their charts, what reached
+consensus, what divides), the questions asked in several séances side by side, every
+consensus, and the cross-cutting elements the organiser confirmed."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from facilitation.demarche import OverTime, Recurring
-from facilitation.exports.blocks import Block, Bullets, Heading, Para, Table
+from facilitation.exports.blocks import (
+    Block,
+    Bullets,
+    Facts,
+    Heading,
+    Para,
+    Section,
+    Table,
+    poll_blocks,
+    rich,
+)
 from facilitation.i18n import Translator
 from facilitation.report import Report
-from facilitation.seances import Workshop
+from facilitation.seances import CHANNEL_LABELS, Workshop
+
+
+def held(report: Report) -> bool:
+    """A séance that took place: someone took part, a step was run, or it was closed."""
+    return bool(report.final or report.runs or report.presence.joined)
+
+
+def _seance(report: Report, tr: Translator) -> list[Block]:
+    _ = tr.gettext
+    s, p = report.seance, report.presence
+    out: list[Block] = [
+        Heading(3, _("Séance %(number)s", number=s.number) + f" : {s.title}"),
+        Facts(((_("Date"), tr.date(s.date) or "—"), (_("Time"), report.time_line(tr)),
+               (_("Place"), s.place or "—"), (_("People present"), str(p.total)),
+               (_("Joined"), f"{p.joined}" + (" (" + ", ".join(
+                   f"{_(CHANNEL_LABELS.get(c, c))} : {n}" for c, n in p.by_channel.items())
+                   + ")" if p.by_channel else ""))))]
+    if s.objectives:
+        out += [Heading(4, _("Objectives and agenda")), *rich(s.objectives)]
+    if report.polls:
+        out.append(Heading(4, _("Flash poll results")))
+        for poll in report.polls:
+            out += poll_blocks(poll.results, dict(poll.channels), tr, level=5)
+    synthesis = report.synthesis
+    if synthesis.consensus:
+        out += [Heading(4, _("Proposals that reach consensus")),
+                Bullets(tuple(row.item.text for row in synthesis.consensus))]
+    if synthesis.divisive:
+        out += [Heading(4, _("What divides the room: to deepen")),
+                Bullets(tuple(row.item.text for row in synthesis.divisive))]
+    if synthesis.priorities:
+        out += [Heading(4, _("Top priorities")),
+                Bullets(tuple(row.item.text for row in synthesis.priorities), numbered=True)]
+    return out
 
 
 def blocks(workshop: Workshop, reports: Sequence[Report], over: Sequence[OverTime],
@@ -17,20 +64,15 @@ def blocks(workshop: Workshop, reports: Sequence[Report], over: Sequence[OverTim
     out: list[Block] = [Heading(1, workshop.title)]
     if workshop.organisation:
         out.append(Para(workshop.organisation))
-    if workshop.objectives:
-        out.append(Para(workshop.objectives))
-    out.append(Heading(2, _("The séances")))
-    for report in reports:
-        s = report.seance
-        out.append(Heading(3, _("Séance %(number)s", number=s.number) + f" : {s.title}"))
-        out.append(Bullets((
-            f"{_('Date')} : {tr.date(s.date) or '—'}",
-            f"{_('People present')} : {report.presence.total}",
-            f"{_('Proposals that reach consensus')} : {len(report.synthesis.consensus)}",
-        )))
-    out.append(Heading(2, _("Results over time")))
-    if not over:
-        out.append(Para(_("No question was asked in more than one séance.")))
+    out += rich(workshop.objectives)
+    done = [report for report in reports if held(report)]
+    out.append(Section("seances", _("The séances")))
+    if not done:
+        out.append(Para(_("No séance has taken place yet.")))
+    for report in done:
+        out += _seance(report, tr)
+    if over:
+        out.append(Section("over-time", _("Results over time")))
     for question in over:
         out.append(Heading(3, question.text))
         head = (_("Answer"), *(_("séance %(number)s", number=n) for n in question.numbers))
@@ -39,14 +81,13 @@ def blocks(workshop: Workshop, reports: Sequence[Report], over: Sequence[OverTim
             for label, shares in question.rows]
         rows.append(("n", *question.n))
         out.append(Table(head, tuple(rows)))
-    out.append(Heading(2, _("All the proposals that reached consensus")))
-    agreed = [(r.seance.number, row.item.text) for r in reports for row in r.synthesis.consensus]
-    out.append(Bullets(tuple(_("%(text)s (séance %(number)s)", text=t, number=n)
-                             for n, t in agreed)) if agreed
-               else Para(_("No proposal reaches consensus.")))
-    out.append(Heading(2, _("Cross-cutting elements")))
-    if not confirmed:
-        out.append(Para(_("No cross-cutting element has been confirmed yet.")))
+    agreed = [(r.seance.number, row.item.text) for r in done for row in r.synthesis.consensus]
+    if agreed:
+        out += [Section("consensus", _("All the proposals that reached consensus")),
+                Bullets(tuple(_("%(text)s (séance %(number)s)", text=t, number=n)
+                              for n, t in agreed))]
+    if confirmed:
+        out.append(Section("crosscutting", _("Cross-cutting elements")))
     for element in confirmed:
         out.append(Heading(3, element.title))
         out.append(Bullets(tuple(_("%(text)s (séance %(number)s)", text=t, number=n)
