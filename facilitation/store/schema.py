@@ -35,6 +35,20 @@ def _paper_cards_carry_no_credential(conn: sqlite3.Connection) -> None:
                  " WHERE channel = 'paper'")
 
 
+def _agenda_once(conn: sqlite3.Connection) -> None:
+    """15: a séance created at closing held its agenda twice, as its objectives and as
+    its agenda items, and its report printed both. Objectives that are exactly the agenda
+    (as closing wrote them, not edited since) are emptied; the agenda items stay."""
+    rows = conn.execute("SELECT id, objectives FROM sessions WHERE previous_id IS NOT NULL"
+                        " AND objectives != ''").fetchall()
+    for session_id, objectives in rows:
+        agenda = [str(r[0]) for r in conn.execute(
+            "SELECT text FROM agenda_items WHERE session_id = ? ORDER BY position",
+            (session_id,))]
+        if agenda and objectives == "\n".join(agenda):
+            conn.execute("UPDATE sessions SET objectives = '' WHERE id = ?", (session_id,))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     # 1: démarches, séances, déroulé, flash-poll questions (kind-specific settings as JSON),
     # participants, answers (a JSON value whose shape depends on the kind), links.
@@ -296,6 +310,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     CREATE INDEX card_entries_card ON card_entries(session_id, card, part, round, id);
     ALTER TABLE sessions ADD COLUMN cards_printed INTEGER NOT NULL DEFAULT 0;
     """,
+    # 15: the agenda of a séance created at closing, once (see the function).
+    _agenda_once,
 )
 
 
