@@ -189,6 +189,18 @@ def test_the_organiser_settles_cross_cutting_elements_with_the_keyboard(browser,
     check(page, "démarche synthesis with elements")
     ctx.close()
 
+    # Without JavaScript: the same forms work (a proposal added, then removed).
+    ctx = browser.new_context(locale="fr-FR", viewport=LAPTOP, java_script_enabled=False)
+    page = ctx.new_page()
+    log_in(page, server)
+    page.goto(url)
+    before = members(page)
+    page.locator("article.element select[name=proposal]").first.select_option(index=1)
+    page.locator("article.element button[value=add]").first.click()
+    page.wait_for_url(re.compile(r"#element-\d+$"))
+    assert len(members(page)) == len(before) + 1
+    ctx.close()
+
     # The same page in English.
     ctx = browser.new_context(locale="en", viewport=LAPTOP)
     page = ctx.new_page()
