@@ -7,9 +7,43 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from facilitation.i18n_keys import N_, UserError
 from facilitation.report import Report
 from facilitation.tallies import ChoiceResults
 from facilitation.words import strip_accents
+
+MAX_TITLE = 120
+MAX_MEMBERS = 50  # a form carries at most 100 fields (web.MAX_FORM_FIELDS)
+
+
+class CrossError(UserError):
+    """A change to a cross-cutting element that cannot be made."""
+
+
+def clean_title(raw: object) -> str:
+    """An element's title as typed, spaces tidied; refused when empty or too long."""
+    title = " ".join(str(raw or "").split())
+    if not title:
+        raise CrossError(N_("Give the element a title."))
+    if len(title) > MAX_TITLE:
+        raise CrossError(N_("A title has at most %(limit)s characters."), limit=MAX_TITLE)
+    return title
+
+
+@dataclass(frozen=True)
+class Member:
+    """A proposal or a theme name of a séance held, as the synthesis knows it. `id` is the
+    proposal's or theme's own id; None for a member kept only as text (an element confirmed
+    before members had ids, whose proposal was not found again)."""
+
+    kind: str  # "proposal", "theme" or "text"
+    id: int | None
+    number: int  # séance number
+    text: str
+
+    @property
+    def ref(self) -> tuple[str, int] | None:
+        return None if self.id is None else (self.kind, self.id)
 
 
 @dataclass(frozen=True)
@@ -17,11 +51,21 @@ class Recurring:
     """Proposals or themes that come back in several séances."""
 
     title: str
-    members: tuple[tuple[int, str], ...]  # (séance number, text)
+    members: tuple[tuple[int, str], ...]  # (séance number, text): what the exports print
+    items: tuple[Member, ...] = ()  # the same members, each with its stable id
+
+    @classmethod
+    def of(cls, title: str, items: Sequence[Member]) -> Recurring:
+        return cls(title, tuple((m.number, m.text) for m in items), tuple(items))
 
     @property
     def seances(self) -> tuple[int, ...]:
         return tuple(sorted({number for number, _ in self.members}))
+
+    @property
+    def refs(self) -> frozenset[tuple[str, int]]:
+        """What it holds, by id (members kept only as text left out)."""
+        return frozenset(m.ref for m in self.items if m.ref is not None)
 
 
 @dataclass(frozen=True)
@@ -65,21 +109,25 @@ def over_time(reports: Sequence[Report]) -> list[OverTime]:
     return found
 
 
-def recurring_candidates(reports: Sequence[Report]) -> list[Recurring]:
-    """Groups of proposals (and theme names) from two séances or more, by their text."""
-    members: list[tuple[int, str]] = []
-    for report in reports:
-        number = report.seance.number
-        members += [(number, block.name) for block in report.themes]
-        members += [(number, p.text) for block in report.themes for p in block.proposals]
-        members += [(number, p.text) for p in report.unsorted]
+def recurring_candidates(members: Sequence[Member]) -> list[Recurring]:
+    """Groups of proposals (and theme names) from two séances or more, by their text.
+
+    `members` are the originals of séances held (store.demarche.sources): a proposal carried
+    over to the next séance is the same proposal, so it never makes an element by itself."""
     if len(members) < 2:
         return []
     from facilitation import clustering  # scikit-learn: loaded on first use (~100 MiB)
 
     found = []
-    for suggestion in clustering.suggest([text for _, text in members]):
-        group = tuple(members[i] for i in suggestion.members)
-        if len({number for number, _ in group}) >= 2:
-            found.append(Recurring(suggestion.title, group))
+    for suggestion in clustering.suggest([m.text for m in members]):
+        group = [members[i] for i in suggestion.members]
+        if len({m.number for m in group}) >= 2:
+            found.append(Recurring.of(suggestion.title, group))
     return found
+
+
+def hidden_by(candidate: Recurring, decided: Sequence[Recurring]) -> bool:
+    """A suggestion already settled: everything it holds is in one element the organiser
+    confirmed, edited or rejected."""
+    refs = candidate.refs
+    return bool(refs) and any(refs <= element.refs for element in decided)

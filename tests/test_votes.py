@@ -308,3 +308,53 @@ def test_carried_themes_are_only_those_holding_a_carried_proposal(seance, client
     assert sorted(p.text for p in carried) == sorted([PROPOSALS[1], PROPOSALS[2]])
     assert {p.text: p.theme_id is not None for p in carried} == {PROPOSALS[1]: True,
                                                                 PROPOSALS[2]: False}
+
+
+def test_a_seance_created_at_closing_prints_its_agenda_once(seance, client, voting):
+    """Closing wrote the next séance's agenda both as its objectives and as its agenda
+    items: the new séance's report printed it twice."""
+    base, token, _ids = voting
+    r = client.post(f"{base}/close", data={"csrf": token, "title": "Suite",
+                                           "agenda": "Bilan des navettes\nAteliers du samedi"})
+    assert r.status_code == 200
+    second = seance.call(qv.next_seance, seance.id)  # the démarche's planned séance
+    link = seance.call(q.active_links, second.id)["facilitator"]
+    # The second séance is closed in turn: the third one is created at closing.
+    page = client.get(f"/f/{link}").text
+    r = client.post(f"/f/{link}/close", data={"csrf": csrf_of(page), "title": "Troisième",
+                                              "agenda": "Choisir deux actions\nQui fait quoi"})
+    assert r.status_code == 200
+    third = seance.call(qv.next_seance, second.id)
+    assert third.title == "Troisième" and third.number == 3
+    third_link = seance.call(q.active_links, third.id)["facilitator"]
+    for fmt in ("md", "html"):
+        text = client.get(f"/f/{third_link}/report/{fmt}").text
+        for item in ("Choisir deux actions", "Qui fait quoi"):
+            assert text.count(item) == 1, (fmt, item, text)
+    # The closed séance's report names the next agenda once too.
+    text = client.get(f"/f/{link}/report/md").text
+    assert text.count("Choisir deux actions") == 1
+
+
+def test_seances_already_created_at_closing_lose_the_copy_of_their_agenda(tmp_path,
+                                                                          monkeypatch):
+    import sqlite3
+
+    from facilitation.store import schema
+
+    conn = sqlite3.connect(tmp_path / "old.db", isolation_level=None)
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:14])
+    schema.migrate(conn)
+    conn.execute("INSERT INTO workshops (title, created_at) VALUES ('D', 'now')")
+    for number, objectives, previous in ((1, "Les siennes", None), (2, "A\nB", 1),
+                                         (3, "A, revu\nB", 2)):
+        conn.execute("INSERT INTO sessions (workshop_id, number, title, objectives, code,"
+                     " created_at, previous_id) VALUES (1, ?, 'S', ?, ?, 'now', ?)",
+                     (number, objectives, f"C{number}", previous))
+        conn.executemany("INSERT INTO agenda_items (session_id, position, text)"
+                         " VALUES (?, ?, ?)", [(number, 0, "A"), (number, 1, "B")])
+    monkeypatch.undo()
+    schema.migrate(conn)
+    found = [r[0] for r in conn.execute("SELECT objectives FROM sessions ORDER BY number")]
+    # Only the copy closing wrote goes; objectives typed (or edited since) stay.
+    assert found == ["Les siennes", "", "A, revu\nB"]

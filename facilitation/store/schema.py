@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from collections.abc import Callable
 
@@ -33,6 +34,81 @@ def _paper_cards_carry_no_credential(conn: sqlite3.Connection) -> None:
                 conn.execute("UPDATE participants SET card = ? WHERE id = ?", (card, participant))
     conn.execute("UPDATE participants SET token_hash = 'paper:' || lower(hex(randomblob(24)))"
                  " WHERE channel = 'paper'")
+
+
+def _crosscutting_members(conn: sqlite3.Connection) -> None:
+    """16: a cross-cutting element's members by id, the suggestion it came from, an audit.
+
+    Members used to be (séance number, text) pairs in a JSON column, so two proposals with
+    the same words were one, and a corrected text lost its element. Each pair is found
+    again (a proposal, else a theme, with these words in that séance); one not found stays
+    as text. The old column is left as it was (new elements leave it empty)."""
+    conn.execute("""
+        CREATE TABLE crosscutting_members (
+            id INTEGER PRIMARY KEY,
+            crosscutting_id INTEGER NOT NULL REFERENCES crosscutting(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            item_kind TEXT NOT NULL CHECK (item_kind IN ('proposal', 'theme', 'text')),
+            item_id INTEGER,
+            number INTEGER NOT NULL,
+            text TEXT NOT NULL
+        )""")
+    conn.execute("CREATE UNIQUE INDEX crosscutting_members_item ON crosscutting_members"
+                 "(crosscutting_id, item_kind, item_id) WHERE item_id IS NOT NULL")
+    conn.execute("ALTER TABLE crosscutting ADD COLUMN origin TEXT NOT NULL DEFAULT ''")
+    conn.execute("CREATE UNIQUE INDEX crosscutting_origin ON crosscutting(workshop_id, origin)"
+                 " WHERE origin != ''")
+    conn.execute("""
+        CREATE TABLE crosscutting_audit (
+            id INTEGER PRIMARY KEY,
+            workshop_id INTEGER NOT NULL REFERENCES workshops(id) ON DELETE CASCADE,
+            crosscutting_id INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            before TEXT NOT NULL DEFAULT '',
+            after TEXT NOT NULL DEFAULT '',
+            who TEXT NOT NULL,
+            at TEXT NOT NULL
+        )""")
+    conn.execute("CREATE INDEX crosscutting_audit_workshop ON crosscutting_audit"
+                 "(workshop_id, id)")
+    rows = conn.execute("SELECT id, workshop_id, members FROM crosscutting").fetchall()
+    for element_id, workshop_id, members in rows:
+        seen: set[tuple[str, int]] = set()
+        for position, (number, text) in enumerate(json.loads(members or "[]")):
+            found = None
+            for kind, sql in (("proposal", _SAME_PROPOSAL), ("theme", _SAME_THEME)):
+                hits = [(kind, int(h[0])) for h in conn.execute(
+                    sql, (workshop_id, number, text))]
+                found = next((hit for hit in hits if hit not in seen), None)
+                if found:
+                    break
+            if found:
+                seen.add(found)
+            conn.execute("INSERT INTO crosscutting_members (crosscutting_id, position,"
+                         " item_kind, item_id, number, text) VALUES (?, ?, ?, ?, ?, ?)",
+                         (element_id, position, found[0] if found else "text",
+                          found[1] if found else None, int(number), str(text)))
+
+
+_SAME_PROPOSAL = ("SELECT p.id FROM proposals p JOIN sessions s ON s.id = p.session_id"
+                  " WHERE s.workshop_id = ? AND s.number = ? AND p.text = ?"
+                  " ORDER BY p.merged_into IS NOT NULL, p.hidden, p.id")
+_SAME_THEME = ("SELECT t.id FROM themes t JOIN sessions s ON s.id = t.session_id"
+               " WHERE s.workshop_id = ? AND s.number = ? AND t.name = ? ORDER BY t.id")
+
+
+def _agenda_once(conn: sqlite3.Connection) -> None:
+    """15: a séance created at closing held its agenda twice, as its objectives and as
+    its agenda items, and its report printed both. Objectives that are exactly the agenda
+    (as closing wrote them, not edited since) are emptied; the agenda items stay."""
+    rows = conn.execute("SELECT id, objectives FROM sessions WHERE previous_id IS NOT NULL"
+                        " AND objectives != ''").fetchall()
+    for session_id, objectives in rows:
+        agenda = [str(r[0]) for r in conn.execute(
+            "SELECT text FROM agenda_items WHERE session_id = ? ORDER BY position",
+            (session_id,))]
+        if agenda and objectives == "\n".join(agenda):
+            conn.execute("UPDATE sessions SET objectives = '' WHERE id = ?", (session_id,))
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -296,6 +372,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     CREATE INDEX card_entries_card ON card_entries(session_id, card, part, round, id);
     ALTER TABLE sessions ADD COLUMN cards_printed INTEGER NOT NULL DEFAULT 0;
     """,
+    # 15: the agenda of a séance created at closing, once (see the function).
+    _agenda_once,
+    # 16: cross-cutting members by id, with the suggestion each element came from, audited.
+    _crosscutting_members,
 )
 
 

@@ -247,12 +247,13 @@ def _add_proposals_step(conn: sqlite3.Connection, session_id: int) -> sqlite3.Ro
     return found  # type: ignore[no-any-return]
 
 
-def next_plan(title: str, date: str, time: str, place: str, agenda: list[str],
-              language: str) -> SessionPlan:
+def next_plan(title: str, date: str, time: str, place: str, language: str) -> SessionPlan:
+    """The séance created at closing. Its agenda is kept as agenda items only: written into
+    its objectives as well, its report printed it twice."""
     steps = tuple(StepPlan(kind, "") for kind in (
         "welcome", "poll", "proposals", "clustering", "vote", "synthesis", "closing"))
-    return SessionPlan(title=title, date=date, time=time, place=place,
-                       objectives="\n".join(agenda), language=language, steps=steps)
+    return SessionPlan(title=title, date=date, time=time, place=place, language=language,
+                       steps=steps)
 
 
 async def next_seance(db: Database, session_id: int) -> Seance | None:

@@ -162,7 +162,7 @@ async def close_seance(request: Request) -> Response:
                 if form.get("carry") == "1" else []
             themes = bool(carry)
         await qv.close_and_continue(db, seance.id, qv.next_plan(
-            title, date, time, place, agenda, seance.language), agenda, carry,
+            title, date, time, place, seance.language), agenda, carry,
             carry_themes=themes)
 
     return await _facilitator_action(request, action)
