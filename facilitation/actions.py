@@ -537,14 +537,21 @@ async def answer_by_sms(s: Services, memory: SeanceMemory, number_hash: str,
     still_open(memory)
     value = validate_answer(question, raw)
     person = memory.participant(number_hash)
+    sid = memory.seance.id
     if person is None:
-        sid = memory.seance.id
-        person = await s.write(
-            sc.insert_participant(sid, number_hash, "", memory.seance.language, "sms"),
-            lambda p: Joined(sid, p, number_hash))
+        # A new number: the person and the answer in one transaction, so a crash between
+        # them never leaves someone "present" with no answer.
+        insert = sc.insert_participant(sid, number_hash, "", memory.seance.language, "sms")
+
+        def both(conn: Any) -> Any:
+            joined = insert(conn)
+            return joined, sc.save_answer(question.id, joined.id, value, False)(conn)
+
+        await s.write(both, lambda done: [Joined(sid, done[0], number_hash),
+                                          Answered(sid, question.id, done[0].id, value)])
+        return value
     if memory.answer(question.id, person.id) is not None:
         raise AnswerError(ALREADY, 409)
-    sid = memory.seance.id
     await s.write(sc.save_answer(question.id, person.id, value, False),
                   lambda _: Answered(sid, question.id, person.id, value))
     return value

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -37,6 +37,23 @@ from facilitation.views import api, organiser, participant
 from facilitation.web import make_environment, path_for, render
 
 log = logging.getLogger("eclair")
+
+
+class NoAddresses(logging.Filter):
+    """Drops the server's own per-connection lines: uvicorn writes every WebSocket it
+    accepts with the client's address and the path, a secret in it ("127.0.0.1:57868 -
+    "WebSocket /screen/<secret>/ws" [accepted]"), and two lines more per connection."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        return not (message.startswith('%s - "WebSocket ')
+                    or message in ("connection open", "connection closed"))
+
+
+def quiet_server_logs() -> None:
+    server = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, NoAddresses) for f in server.filters):
+        server.addFilter(NoAddresses())
 MAX_BODY = 256 * 1024
 RETRY_AFTER = 1  # seconds
 BACK = re.compile(r"^(/[sjh]/[\w-]{1,64})(/|$)")
@@ -91,13 +108,33 @@ async def overloaded(request: Request, exc: Exception) -> Response:
     return busy_response(request)
 
 
+def route_of(request: Request) -> str:
+    """The request's path with its parameters named, not given: "/f/{token}/report". A
+    secret in an address never reaches a log."""
+    path = request.url.path
+    for name, value in sorted(request.path_params.items(), key=lambda kv: -len(str(kv[1]))):
+        if str(value):
+            path = path.replace(str(value), "{" + name + "}")
+    return path
+
+
+async def gone(request: Request, exc: Exception) -> Response:
+    """The client hung up before its request was read: one short line, no traceback (an
+    overloaded room can have thousands)."""
+    log.info("client went away during %s %s", request.method, route_of(request))
+    return Response(status_code=400)
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
+    headers = exc.headers if isinstance(exc, HTTPException) and exc.headers else {}
     if request.url.path.startswith("/api/") or request.url.path == "/healthz":
         return api.not_found_json(request, exc)
     if status >= 500:
-        log.error("error on %s", request.url.path, exc_info=exc)
-    return render(request, "pages/error.html", status_code=status, status=status)
+        log.error("error on %s %s", request.method, route_of(request), exc_info=exc)
+    response = render(request, "pages/error.html", status_code=status, status=status)
+    response.headers.update(headers)  # Allow, on a 405
+    return response
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -109,6 +146,7 @@ def create_app(settings: Settings) -> Starlette:
         app.state.secret_key = settings.secret_key or await q.set_meta_if_missing(
             db, "secret_key", secrets.token_urlsafe(32)
         )
+        app.state.phone_key = settings.load_phone_key()
         memory = Memory(db)
         app.state.broadcaster = Broadcaster(db, memory, app.state.hub, app.state.templates,
                                             settings, path_for(app))
@@ -126,7 +164,7 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(
         routes=routes(settings),
         middleware=[
-            Middleware(security.SecurityHeadersMiddleware),
+            Middleware(security.SecurityHeadersMiddleware, hsts=settings.secure_cookies),
             Middleware(Shedder, max_in_flight=settings.max_in_flight, refuse=busy),
             Middleware(security.BodyLimitMiddleware, limit=MAX_BODY),
             Middleware(GZipMiddleware, minimum_size=500),
@@ -134,6 +172,7 @@ def create_app(settings: Settings) -> Starlette:
         ],
         exception_handlers={
             HTTPException: http_error,
+            ClientDisconnect: gone,
             Exception: http_error,
             api.ApiError: api.api_error_handler,
             Overloaded: overloaded,
@@ -142,6 +181,7 @@ def create_app(settings: Settings) -> Starlette:
         },
         lifespan=lifespan,
     )
+    quiet_server_logs()
     app.state.settings = settings
     app.state.templates = make_environment(str(settings.templates_dir))
     # Timers end at a time of day in the room's zone ("until 19:45").

@@ -17,14 +17,19 @@ from typing import Any, Generic, TypeVar
 K = TypeVar("K", bound=Hashable)
 
 
+REVOKED = object()  # queued to a connection whose link was revoked
+
+
 class Subscription:
     """One connection's queue. When full, the oldest message is dropped: every fragment
     carries a whole region's state, so the newest one is all a late reader needs."""
 
-    def __init__(self, topic: str, maxsize: int) -> None:
+    def __init__(self, topic: str, maxsize: int, credential: str | None = None) -> None:
         self.topic = topic
         self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize)
         self.dropped = 0
+        self.credential = credential  # the link it was opened with, if any
+        self.revoked = False
 
     def push(self, message: Any) -> None:
         if self.queue.full():
@@ -44,8 +49,8 @@ class Hub:
         self._topics: dict[str, set[Subscription]] = {}
         self.published: Counter[str] = Counter()
 
-    def subscribe(self, topic: str) -> Subscription:
-        subscription = Subscription(topic, self.queue_size)
+    def subscribe(self, topic: str, credential: str | None = None) -> Subscription:
+        subscription = Subscription(topic, self.queue_size, credential)
         self._topics.setdefault(topic, set()).add(subscription)
         return subscription
 
@@ -55,6 +60,15 @@ class Hub:
             subscribers.discard(subscription)
             if not subscribers:
                 del self._topics[subscription.topic]
+
+    def revoke(self, credential: str) -> int:
+        """A link was revoked: its open connections get nothing more and are closed."""
+        found = [sub for subs in self._topics.values() for sub in subs
+                 if sub.credential == credential]
+        for subscription in found:
+            subscription.revoked = True
+            subscription.push(REVOKED)
+        return len(found)
 
     def subscribers(self, topic: str) -> int:
         return len(self._topics.get(topic, ()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from facilitation.i18n import LANGUAGES
 from facilitation.polls import KINDS
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -61,7 +62,7 @@ def document(server_url: str) -> dict[str, Any]:
                 "requestBody": _body({"type": "object", "required": ["code"], "properties": {
                     "code": {"type": "string", "maxLength": 40},
                     "name": {"type": "string", "maxLength": 40},
-                    "language": {"type": "string", "enum": ["fr-FR", "en"]},
+                    "language": {"type": "string", "enum": list(LANGUAGES)},
                 }}),
                 "responses": _responses(201, {"type": "object", "properties": {
                     "token": {"type": "string"}, "participant_id": {"type": "integer"},

@@ -76,11 +76,17 @@ def safe_next(url: str | None, default: str = "/") -> str:
     return url
 
 
-class SecurityHeadersMiddleware:
-    """Adds the CSP and friends to every HTTP response."""
+HSTS = "max-age=31536000"
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class SecurityHeadersMiddleware:
+    """Adds the CSP and friends to every HTTP response; HSTS when served over HTTPS (or
+    behind a proxy that does, which secure cookies say); no-store on every download (a
+    report or raw data stays out of shared caches and the browser's disk cache)."""
+
+    def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -92,11 +98,17 @@ class SecurityHeadersMiddleware:
         wanted = STATIC_HEADERS if path.startswith("/static/") else \
             SCREEN_HEADERS if path.startswith("/screen/") else HEADERS
 
+        https = self.hsts or scope.get("scheme") == "https"
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in wanted.items():
                     headers.setdefault(name, value)
+                if https:
+                    headers.setdefault("strict-transport-security", HSTS)
+                if headers.get("content-disposition", "").startswith("attachment"):
+                    headers["cache-control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

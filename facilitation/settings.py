@@ -41,6 +41,10 @@ class Settings:
     # Inbound SMS: the secret the gateway sends, and the number shown on the projector.
     sms_secret: str = ""
     sms_number: str = ""
+    # Keys the hash of SMS phone numbers. Never in the database: from the environment, else
+    # a file beside the database (created once, readable by its owner only).
+    phone_key: str = ""
+    phone_key_file: Path | None = None
     # Times of the day in reports (steps' start times) are given in this zone.
     timezone: str = "Europe/Paris"
     templates_dir: Path = field(default=ROOT / "templates")
@@ -53,6 +57,23 @@ class Settings:
             return self.base_url.rstrip("/")
         host = "127.0.0.1" if self.host in {"0.0.0.0", "::", ""} else self.host  # noqa: S104
         return f"http://{host}:{self.port}"
+
+    def phone_key_path(self) -> Path:
+        return self.phone_key_file or self.db_path.with_name(self.db_path.name + ".phone-key")
+
+    def load_phone_key(self) -> str:
+        """The SMS number key: ECLAIR_PHONE_KEY, else its file, made on first use."""
+        if self.phone_key:
+            return self.phone_key
+        path = self.phone_key_path()
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(32) + "\n")
+        return path.read_text().strip()
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -68,6 +89,9 @@ class Settings:
             "timezone": os.environ.get("ECLAIR_TIMEZONE", "Europe/Paris"),
             "sms_secret": os.environ.get("ECLAIR_SMS_SECRET", ""),
             "sms_number": os.environ.get("ECLAIR_SMS_NUMBER", ""),
+            "phone_key": os.environ.get("ECLAIR_PHONE_KEY", ""),
+            "phone_key_file": Path(os.environ["ECLAIR_PHONE_KEY_FILE"])
+            if os.environ.get("ECLAIR_PHONE_KEY_FILE") else None,
             "max_in_flight": int(os.environ.get("ECLAIR_MAX_IN_FLIGHT", cls.max_in_flight)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})

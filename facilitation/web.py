@@ -70,7 +70,7 @@ def make_environment(templates_dir: str) -> jinja2.Environment:
     env.globals["card_ranges"] = paper.card_ranges
     env.globals["rich"] = richtext.html
     env.globals["grouped"] = grouped
-    env.globals["kept"] = kept
+    env.globals["keep_groups"] = kept
     env.globals["vote_settings_saved"] = printed.settings_saved
     env.globals["new_key"] = lambda: secrets.token_urlsafe(12)
     return env

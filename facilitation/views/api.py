@@ -46,14 +46,33 @@ async def api_error_handler(request: Request, exc: Exception) -> Response:
     return error_response(request, exc)
 
 
+MAX_DEPTH = 8  # no request of this API nests deeper than 3
+
+
+def _depth(data: object) -> int:
+    """How deeply lists and objects nest, counted without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            if depth > MAX_DEPTH:
+                break
+            children = value.values() if isinstance(value, dict) else value
+            stack += [(child, depth + 1) for child in children]
+    return deepest
+
+
 async def json_body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > MAX_JSON:
         raise ApiError(413, "too_large", N_("The request is too large."))
     try:
         data = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ApiError(400, "bad_json", N_("The request body is not valid JSON.")) from None
+    if _depth(data) > MAX_DEPTH:
+        raise ApiError(400, "bad_json", N_("The request body is nested too deeply."))
     if not isinstance(data, dict):
         raise ApiError(422, "bad_body", N_("The request body must be a JSON object."))
     return data
@@ -325,8 +344,18 @@ async def go_to_step(request: Request) -> Response:
 
 def not_found_json(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
-    return error_response(request, ApiError(status, "not_found" if status == 404 else "error",
-                                            N_("Not found.") if status == 404 else
-                                            N_("Something went wrong on our side.")))
+    if status == 404:
+        error = ApiError(404, "not_found", N_("Not found."))
+    elif status == 405:
+        error = ApiError(405, "method_not_allowed",
+                         N_("This address does not take this method."))
+    elif status < 500:
+        error = ApiError(status, "bad_request", N_("This request could not be done."))
+    else:
+        error = ApiError(status, "error", N_("Something went wrong on our side."))
+    response = error_response(request, error)
+    if isinstance(exc, HTTPException) and exc.headers:
+        response.headers.update(exc.headers)  # Allow on a 405
+    return response
 
 

@@ -64,13 +64,14 @@ def same_origin(websocket: WebSocket) -> bool:
 
 
 async def pump(websocket: WebSocket, hub: Hub, topic: str, first: list[str],
-               resolve: Callable[[Any], str] = str) -> None:
-    """Accept, send `first`, then forward the topic's messages until either side leaves;
-    `resolve` turns a message meant for many into this connection's own."""
+               resolve: Callable[[Any], str] = str, credential: str | None = None) -> None:
+    """Accept, send `first`, then forward the topic's messages until either side leaves
+    or the link it was opened with (`credential`) is revoked; `resolve` turns a message
+    meant for many into this connection's own."""
     if not same_origin(websocket):
         await websocket.close(code=1008)
         return
-    subscription = hub.subscribe(topic)
+    subscription = hub.subscribe(topic, credential)
     try:
         await websocket.accept()
         for message in first:
@@ -78,7 +79,11 @@ async def pump(websocket: WebSocket, hub: Hub, topic: str, first: list[str],
 
         async def forward() -> None:
             while True:
-                await websocket.send_text(resolve(await subscription.get()))
+                message = await subscription.get()
+                if subscription.revoked:
+                    await websocket.close(code=1008)  # policy: this link no longer opens
+                    return
+                await websocket.send_text(resolve(message))
 
         async def drain() -> None:
             while True:

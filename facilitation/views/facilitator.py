@@ -207,7 +207,7 @@ async def hide_word(request: Request) -> Response:
 
 async def ws(websocket: WebSocket) -> None:
     try:
-        seance, _token = await seance_for_link(websocket, "facilitator")
+        seance, token = await seance_for_link(websocket, "facilitator")
     except HTTPException:
         await websocket.close(code=1008)
         return
@@ -216,7 +216,7 @@ async def ws(websocket: WebSocket) -> None:
     snap = await b.snapshot(seance.id)
     assert snap is not None  # noqa: S101
     await pump(websocket, b.hub, topic(seance.id, f"facilitator:{language}"),
-               [b.facilitator_fragment(snap, language)])
+               [b.facilitator_fragment(snap, language)], credential=token)
 
 
 async def set_count(request: Request) -> Response:

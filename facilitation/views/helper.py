@@ -298,4 +298,5 @@ async def ws(websocket: WebSocket) -> None:
     b = broadcaster(websocket)
     language = language_of(websocket)
     first = b.helper_fragment(await paper.picture(b.db, memory), token, language)
-    await pump(websocket, b.hub, topic(memory.seance.id, f"helper:{language}"), [first])
+    await pump(websocket, b.hub, topic(memory.seance.id, f"helper:{language}"), [first],
+               credential=token)

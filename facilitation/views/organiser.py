@@ -203,6 +203,9 @@ async def rotate_link(request: Request) -> Response:
     if seance is None or role not in q.ROLES:
         raise HTTPException(404)
     await read_form(request)
+    old = (await q.active_links(db_of(request), session_id)).get(role)
     await q.rotate_link(db_of(request), session_id, role)
+    if old:
+        request.app.state.hub.revoke(old)  # its open pages stop receiving, at once
     target = request.url_for("organiser:workshop", workshop_id=seance.workshop_id)
     return RedirectResponse(str(target) + f"#seance-{session_id}", 303)

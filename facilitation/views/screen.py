@@ -42,11 +42,12 @@ async def step(request: Request) -> Response:
 
 async def ws(websocket: WebSocket) -> None:
     try:
-        seance, _token = await seance_for_link(websocket, "screen")
+        seance, token = await seance_for_link(websocket, "screen")
     except HTTPException:
         await websocket.close(code=1008)
         return
     b = broadcaster(websocket)
     snap = await b.snapshot(seance.id)
     assert snap is not None  # noqa: S101
-    await pump(websocket, b.hub, topic(seance.id, "screen"), [b.screen_fragment(snap)])
+    await pump(websocket, b.hub, topic(seance.id, "screen"), [b.screen_fragment(snap)],
+               credential=token)

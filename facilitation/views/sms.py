@@ -66,7 +66,7 @@ async def inbound(request: Request) -> Response:
     if not number:
         return PlainTextResponse("missing sender", status_code=422)
     db = db_of(request)
-    key = sms.number_hash(request.app.state.secret_key, number)
+    key = sms.number_hash(request.app.state.phone_key, number)
     tr = i18n.Translator(i18n.DEFAULT)
     try:
         message = sms.parse(body)
@@ -87,7 +87,7 @@ async def inbound(request: Request) -> Response:
                                   "is open."), 200)
         parsed = sms.choices_of(question, message.answer)
         raw = RawAnswer(value=parsed) if isinstance(parsed, int) else RawAnswer(choices=parsed)
-        token_hash = sms.number_hash(request.app.state.secret_key, f"{seance.id}:{number}")
+        token_hash = sms.number_hash(request.app.state.phone_key, f"{seance.id}:{number}")
         await actions.answer_by_sms(services(request), memory, token_hash, question, raw)
     except UserError as error:
         reply = tr.gettext(error.message, **error.params)
