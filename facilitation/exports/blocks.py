@@ -82,17 +82,35 @@ class Table:
     head: tuple[str, ...]
     rows: tuple[tuple[object, ...], ...]
 
+    LINE = 80  # characters of body text across an A4 page's column, about
+
     def widths(self) -> tuple[float, ...]:
-        """Each column's share of the width, from what it holds: a column of sentences gets
-        room, one of figures stays narrow, and no column is so narrow that a word splits."""
-        weights = []
+        """Each column's share of the width, from what it holds: a column of short cells
+        (times, figures) gets all it needs to stay on one line, and the columns of
+        sentences share the rest, never narrower than their longest word."""
+        pad = 3  # a cell's padding and borders, in characters
+        natural: list[int] = []
+        floor: list[int] = []
+        typical: list[float] = []
         for i, head in enumerate(self.head):
-            cells = [str(head)] + [str(row[i]) for row in self.rows if i < len(row)]
-            longest_word = max([len(w) for cell in cells[1:] for w in cell.split()]
-                               + [round(len(w) * 1.2) for w in str(head).split()])  # bold
-            typical = sum(len(cell) for cell in cells) / len(cells)
-            # + 3: a cell's padding and borders, about three characters wide
-            weights.append(max(longest_word, min(typical, 40.0), 3.0) + 3)
+            cells = [str(row[i]) for row in self.rows if i < len(row)]
+            head_words = [round(len(w) * 1.2) for w in str(head).split()]  # bold
+            longest = max([len(w) for cell in cells for w in cell.split()] + head_words
+                          + [1])
+            natural.append(max([len(cell) for cell in cells] + [sum(head_words)]) + pad)
+            floor.append(longest + pad)
+            typical.append(max(min(sum(map(len, cells)) / max(len(cells), 1), 40.0),
+                               longest) + pad)
+        weights: list[float]
+        if sum(natural) <= self.LINE:
+            weights = [float(n) for n in natural]
+        else:
+            short = [n <= 14 + pad for n in natural]
+            room = max(self.LINE - sum(n for n, s in zip(natural, short, strict=True) if s),
+                       1)
+            wide = sum(t for t, s in zip(typical, short, strict=True) if not s) or 1
+            weights = [n if s else max(f, t / wide * room)
+                       for n, f, t, s in zip(natural, floor, typical, short, strict=True)]
         total = sum(weights)
         return tuple(w / total for w in weights)
 
@@ -203,6 +221,13 @@ def blocks(report: Report, tr: Translator, annex: str) -> list[Block]:
     return out
 
 
+def in_channel_order(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """Phone, paper, aloud, SMS: the same order wherever channels are counted."""
+    order = list(CHANNEL_LABELS)
+    return sorted(counts.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order
+                                                  else len(order), kv[0]))
+
+
 def _summary(report: Report, tr: Translator) -> list[Block]:
     _ = tr.gettext
     s, p = report.seance, report.presence
@@ -211,7 +236,8 @@ def _summary(report: Report, tr: Translator) -> list[Block]:
             (_("People present"), f"{p.total}" + (
                 f" ({_('counted by the facilitator')})" if p.headcount is not None else "")),
             (_("Joined"), f"{p.joined}" + (" (" + ", ".join(
-                f"{_(CHANNEL_LABELS.get(c, c))} : {n}" for c, n in p.by_channel.items()) + ")"
+                f"{_(CHANNEL_LABELS.get(c, c))} : {n}"
+                for c, n in in_channel_order(dict(p.by_channel))) + ")"
                 if p.by_channel else ""))]
     if report.double_entry_line(tr):
         rows.append((_("Paper cards typed twice"), report.double_entry_line(tr)))
@@ -226,7 +252,7 @@ def _summary(report: Report, tr: Translator) -> list[Block]:
 def _agenda(report: Report, tr: Translator) -> list[Block]:
     out: list[Block] = [*rich(report.seance.objectives)]
     if report.agenda:
-        out.append(Bullets(report.agenda))
+        out.append(agenda_list(report.agenda))
     return out
 
 
@@ -263,7 +289,7 @@ def poll_blocks(r: Results, channels: dict[str, int] | None, tr: Translator,
     """One question's results: its text, n (by channel), the chart and its table."""
     _ = tr.gettext
     by_channel = ", ".join(f"{_(CHANNEL_LABELS.get(c, c))} : {n}"
-                           for c, n in sorted((channels or {}).items()))
+                           for c, n in in_channel_order(channels or {}))
     caption = _("mean %(mean)s · median %(median)s", mean=tr.number(r.mean, 1),
                 median=tr.number(r.median or 0, 1)) \
         if isinstance(r, ChoiceResults) and r.mean is not None else ""
@@ -407,4 +433,10 @@ def _notes(report: Report, tr: Translator) -> list[Block]:
 
 
 def _next(report: Report, tr: Translator) -> list[Block]:
-    return [Bullets(report.next_agenda)]
+    return [agenda_list(report.next_agenda)]
+
+
+def agenda_list(items: Sequence[str]) -> Bullets:
+    """Agenda items, a sub-item kept with two spaces per level before its text."""
+    return Bullets(tuple(item.strip() for item in items),
+                   levels=tuple((len(item) - len(item.lstrip(" "))) // 2 for item in items))

@@ -16,6 +16,7 @@ from facilitation.exports.blocks import (
     Para,
     Section,
     Table,
+    in_channel_order,
     poll_blocks,
     rich,
 )
@@ -37,7 +38,8 @@ def _seance(report: Report, tr: Translator) -> list[Block]:
         Facts(((_("Date"), tr.date(s.date) or "—"), (_("Time"), report.time_line(tr)),
                (_("Place"), s.place or "—"), (_("People present"), str(p.total)),
                (_("Joined"), f"{p.joined}" + (" (" + ", ".join(
-                   f"{_(CHANNEL_LABELS.get(c, c))} : {n}" for c, n in p.by_channel.items())
+                   f"{_(CHANNEL_LABELS.get(c, c))} : {n}"
+                   for c, n in in_channel_order(dict(p.by_channel)))
                    + ")" if p.by_channel else ""))))]
     if s.objectives:
         out += [Heading(4, _("Objectives and agenda")), *rich(s.objectives)]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -47,6 +48,22 @@ def standalone_svg(figure_html: str) -> str | None:
     width, height = (box.group(1), box.group(2)) if box else ("1000", "600")
     svg = re.sub(r"\s(aria-hidden|focusable|class|preserveAspectRatio)=\"[^\"]*\"", "",
                  svg.split(">", 1)[0]) + ">" + svg.split(">", 1)[1]
+    legend = re.findall(r'<li><svg[^>]*class="swatch"[^>]*><rect[^>]*fill="([^"]+)"[^>]*/>'
+                        r"</svg>([^<]*)</li>", figure_html.split('class="bars"', 1)[1])
+    if legend:  # on screen the legend is HTML beside the chart; a picture carries its own
+        top = float(height)
+        x = 0.0
+        keys = []
+        for color, label in legend:
+            keys.append(f'<rect x="{x:.0f}" y="{top + 14:.0f}" width="30" height="30" '
+                        f'fill="{color}" stroke="#000" stroke-width="1.5"/>'
+                        f'<text x="{x + 42:.0f}" y="{top + 39:.0f}" font-size="28" '
+                        f'fill="#1b1b1b">{label.strip()}</text>')
+            x += 42 + 17 * len(html.unescape(label.strip())) + 36
+        height = f"{top + 56:.0f}"
+        svg = svg.replace(box.group(0) if box else 'viewBox="0 0 1000 600"',
+                          f'viewBox="0 0 {width} {height}"', 1)
+        svg = svg[:svg.rindex("</svg>")] + "".join(keys) + "</svg>"
     return svg.replace("<svg", f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
                        f'height="{height}" font-family="DejaVu Sans, sans-serif"', 1)
 
@@ -128,6 +145,13 @@ def to_docx(document: Sequence[Block], charts: Mapping[str, str]) -> bytes:
 
 def to_odt(document: Sequence[Block], charts: Mapping[str, str]) -> bytes:
     doc = OpenDocumentText()
+    # The same sans-serif as the charts, and a little space under each paragraph ("Actions
+    # en place :" sat against its list).
+    default = style.DefaultStyle(family="paragraph")
+    default.addElement(style.TextProperties(fontfamily="'DejaVu Sans', sans-serif",
+                                            fontsize="10pt"))
+    default.addElement(style.ParagraphProperties(marginbottom="0.15cm"))
+    doc.styles.addElement(default)
     bold = style.Style(name="Bold", family="text")
     bold.addElement(style.TextProperties(fontweight="bold"))
     doc.automaticstyles.addElement(bold)

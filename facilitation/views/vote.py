@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from facilitation import actions, plans
+from facilitation import actions, plans, richtext
 from facilitation.i18n_keys import N_, UserError
 from facilitation.seances import Seance, State, Step
 from facilitation.store import queries as q
@@ -130,6 +130,21 @@ async def open_close(request: Request) -> Response:
     return await _facilitator_action(request, action)
 
 
+def agenda_lines(typed: str) -> list[str]:
+    """The next séance's agenda as typed: one item a line, its list mark ("- ", "1. ")
+    dropped, its level kept as two spaces each (a sub-item under the item above)."""
+    items: list[tuple[int, str]] = []
+    for line in typed.replace("\t", "  ").splitlines():
+        if not line.strip():
+            continue
+        found = richtext.LIST_LINE.match(line)
+        indent = len(line) - len(line.lstrip(" "))
+        text = found.group(3) if found else line
+        level = min(indent // 2, richtext.MAX_LEVEL, len(items) and 1 + items[-1][0])
+        items.append((level, " ".join(text.split())[:300]))
+    return ["  " * level + text for level, text in items[:50]]
+
+
 async def close_seance(request: Request) -> Response:
     """Clôture: create the next séance with its agenda, carrying what is not settled."""
     form = await read_form(request)
@@ -144,8 +159,7 @@ async def close_seance(request: Request) -> Response:
         date = plans.check_date(str(form.get("date", "")).strip()[:20])
         time = plans.check_time(str(form.get("time", "")).strip()[:10])
         place = " ".join(str(form.get("place", "")).split())[:plans.MAX_TITLE]
-        agenda = [" ".join(line.split())[:300] for line in
-                  str(form.get("agenda", ""))[:20_000].splitlines() if line.strip()][:50]
+        agenda = agenda_lines(str(form.get("agenda", ""))[:20_000])
         summary = await synthesis_of(db, state)
         candidates = carry_over([p.id for p in await list_proposals(db, seance.id)
                                  if p.on_board], summary)
