@@ -10,6 +10,7 @@ from typing import Any
 from facilitation import polls
 from facilitation.i18n_keys import N_, UserError
 from facilitation.proposals import MAX_LENGTH, MAX_LIMIT, StepSettings
+from facilitation.text import clean, clean_tree
 from facilitation.voting import METHODS, VoteSettings
 
 STEP_KINDS = ("welcome", "poll", "proposals", "clustering", "vote", "synthesis", "closing")
@@ -69,7 +70,7 @@ def _text(table: dict[str, Any], key: str, where: str, *, required: bool = False
     value = table.get(key, "")
     if not isinstance(value, str):
         raise PlanError(N_("%(where)s: “%(key)s” must be text."), where=where, key=key)
-    value = value.strip()
+    value = clean(value).strip()
     if required and not value:
         raise PlanError(N_("%(where)s: “%(key)s” is missing."), where=where, key=key)
     if len(value) > limit:
@@ -250,7 +251,7 @@ def parse_plan(source: str | bytes) -> WorkshopPlan:
     if len(source) > MAX_PLAN_BYTES:
         raise PlanError(N_("The plan file is too large."))
     try:
-        data = tomllib.loads(source)
+        data = clean_tree(tomllib.loads(source))
     except tomllib.TOMLDecodeError as error:
         raise PlanError(N_("The plan file is not valid TOML: %(detail)s"),
                         detail=str(error)) from None

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from facilitation.i18n_keys import N_, UserError
+from facilitation.text import one_line
 
 KINDS = ("single", "multiple", "matrix", "scale", "text", "ranking")
 KIND_LABELS = {
@@ -282,7 +283,7 @@ def _scale(question: Question, raw: RawAnswer) -> int:
 def _text(question: Question, raw: RawAnswer) -> str:
     if not isinstance(raw.text, str):
         raise AnswerError(N_("Write a few words before sending."))
-    text = " ".join(raw.text.split())
+    text = one_line(raw.text)
     if not text:
         raise AnswerError(N_("Write a few words before sending."))
     if len(text) > MAX_TEXT_ANSWER:

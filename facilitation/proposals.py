@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
 from facilitation.i18n_keys import N_, UserError
+from facilitation.text import one_line
 
 MAX_LENGTH = 280
 MAX_LIMIT = 50
@@ -69,7 +70,7 @@ def clean_text(raw: object, max_length: int = MAX_LENGTH) -> str:
     """Given what was typed, return the proposal's text or raise ProposalError."""
     if not isinstance(raw, str):
         raise ProposalError(N_("Write your proposal before sending."))
-    text = " ".join(raw.split())
+    text = one_line(raw)
     if not text:
         raise ProposalError(N_("Write your proposal before sending."))
     if len(text) > max_length:
@@ -85,9 +86,9 @@ def check_limit(already: int, settings: StepSettings) -> None:
 
 
 def clean_theme_name(raw: object) -> str:
-    if not isinstance(raw, str) or not " ".join(raw.split()):
+    name = one_line(raw) if isinstance(raw, str) else ""
+    if not name:
         raise ProposalError(N_("Give the theme a name."))
-    name = " ".join(raw.split())
     if len(name) > MAX_THEME_NAME:
         raise ProposalError(N_("A theme name has at most %(limit)s characters."),
                             limit=MAX_THEME_NAME)

@@ -16,6 +16,7 @@ from facilitation.i18n_keys import N_
 from facilitation.proposals import Proposal, Theme
 from facilitation.seances import Presence, Seance, Step, Workshop
 from facilitation.tallies import Results
+from facilitation.text import clean
 from facilitation.voting import ConsensusRule, Synthesis, VoteResults
 
 SECTIONS = ("summary", "agenda", "method", "discussion", "poll", "exchanges", "decisions",
@@ -230,5 +231,4 @@ def theme_blocks(proposals: Sequence[Proposal], themes: Sequence[Theme],
 
 
 def clean_note(raw: object) -> str:
-    text = str(raw or "").replace("\r\n", "\n").strip()
-    return text[:MAX_NOTE]
+    return clean(str(raw or "")).strip()[:MAX_NOTE]

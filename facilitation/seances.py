@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from facilitation.i18n_keys import N_
 from facilitation.polls import Question
+from facilitation.text import one_line
 from facilitation.timer import Timer, timer_of
 
 STEP_LABELS = {
@@ -141,4 +142,4 @@ def clamp_step(position: int, count: int) -> int:
 
 def clean_name(raw: str) -> str:
     """Return an optional first name as it will be stored: trimmed, single-spaced, short."""
-    return " ".join(raw.split())[:MAX_NAME]
+    return one_line(raw)[:MAX_NAME]

@@ -27,6 +27,7 @@ from facilitation import (
 from facilitation.exports.blocks import grouped, kept
 from facilitation.seances import CHANNEL_LABELS, STEP_LABELS
 from facilitation.static import hashed_name
+from facilitation.text import clean
 
 FAVICON = ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E"
            "%3Crect width='16' height='16' rx='3' fill='%230b4f8a'/%3E"
@@ -140,8 +141,9 @@ def remember_csrf(request: HTTPConnection, response: Response) -> None:
                             samesite="lax", secure=request.app.state.settings.secure_cookies)
 
 
-async def read_form(request: Request) -> FormData:
-    """Parse a posted form, refusing it (403) unless it carries this browser's CSRF token."""
+async def read_form(request: Request, *, raw: tuple[str, ...] = ()) -> FormData:
+    """Parse a posted form, refusing it (403) unless it carries this browser's CSRF token;
+    every text field is cleaned (see text.py) but those named in `raw` (a password)."""
     try:
         form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS,
                                   max_part_size=MAX_FIELD_BYTES * 4)
@@ -154,7 +156,8 @@ async def read_form(request: Request) -> FormData:
                             sent if isinstance(sent, str) else None):
         await form.close()
         raise HTTPException(403, "csrf")
-    return form
+    return FormData([(key, clean(value) if isinstance(value, str) and key not in raw
+                      else value) for key, value in form.multi_items()])
 
 
 def idempotency_key(form: FormData) -> str | None:
@@ -168,6 +171,7 @@ def field(form: FormData, name: str, limit: int = 1000) -> str:
     value = form.get(name, "")
     if not isinstance(value, str):
         return ""
+    value = clean(value)
     if len(value) > limit:
         raise FieldTooLong(name, limit)
     return value.strip()

@@ -17,6 +17,7 @@ from facilitation.polls import Question, raw_from_json
 from facilitation.proposals import clean_text
 from facilitation.seances import MAX_NAME, Participant, State
 from facilitation.tallies import ChoiceResults, MatrixResults, RankingResults, Results
+from facilitation.text import clean_tree
 from facilitation.views.common import db_of, memory_of, services
 from facilitation.voting import VoteSettings
 from facilitation.web import language_of
@@ -75,7 +76,8 @@ async def json_body(request: Request) -> dict[str, Any]:
         raise ApiError(400, "bad_json", N_("The request body is nested too deeply."))
     if not isinstance(data, dict):
         raise ApiError(422, "bad_body", N_("The request body must be a JSON object."))
-    return data
+    cleaned: dict[str, Any] = clean_tree(data)
+    return cleaned
 
 
 def bearer(request: Request) -> str:

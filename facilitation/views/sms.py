@@ -20,6 +20,7 @@ from facilitation.polls import RawAnswer
 from facilitation.seances import Seance
 from facilitation.store import Database
 from facilitation.store import queries as q
+from facilitation.text import clean
 from facilitation.views.common import db_of, memory_of, services
 
 SENDER_FIELDS = ("From", "from", "msisdn", "sender")
@@ -61,8 +62,8 @@ async def inbound(request: Request) -> Response:
     if not hmac.compare_digest(sent.encode(), settings.sms_secret.encode()):
         return PlainTextResponse("forbidden", status_code=403)
     form = await request.form(max_files=0, max_fields=30, max_part_size=4096)
-    number = next((str(form[f]) for f in SENDER_FIELDS if form.get(f)), "")[:40]
-    body = next((str(form[f]) for f in BODY_FIELDS if form.get(f)), "")[:320]
+    number = clean(next((str(form[f]) for f in SENDER_FIELDS if form.get(f)), ""))[:40]
+    body = clean(next((str(form[f]) for f in BODY_FIELDS if form.get(f)), ""))[:320]
     if not number:
         return PlainTextResponse("missing sender", status_code=422)
     db = db_of(request)
