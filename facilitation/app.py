@@ -30,6 +30,7 @@ from facilitation.pressure import Shedder
 from facilitation.routes import routes
 from facilitation.settings import Settings
 from facilitation.store import Database
+from facilitation.store import organisers as organiser_logins
 from facilitation.store import queries as q
 from facilitation.store.crowd import purge_idempotency
 from facilitation.store.database import Overloaded
@@ -78,6 +79,29 @@ class LazySessionMiddleware:
                 https_only=scope["app"].state.settings.secure_cookies,
             )
         await self.inner(scope, receive, send)
+
+
+class OrganiserLogins:
+    """Finds the organiser of a request from the login its session cookie names, on the
+    server: a login that ended (logout, expiry, new password) opens nothing, even with a
+    validly signed cookie."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        session = scope.get("session")
+        # Static files need no organiser (and are asked for often).
+        wanted = session and not scope["path"].startswith("/static/")
+        token = session.get(organiser.SESSION_KEY) if session and wanted else None
+        if session is not None and isinstance(token, str) and len(token) <= 64:
+            found = await organiser_logins.organiser_of_session(
+                scope["app"].state.db, security.hash_token(token))
+            if found is None:
+                session.pop(organiser.SESSION_KEY)  # the browser forgets it too
+            else:
+                scope[organiser.ORGANISER] = found
+        await self.app(scope, receive, send)
 
 
 def busy_response(request: Request) -> Response:
@@ -169,6 +193,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(security.BodyLimitMiddleware, limit=MAX_BODY),
             Middleware(GZipMiddleware, minimum_size=500),
             Middleware(LazySessionMiddleware),
+            Middleware(OrganiserLogins),
         ],
         exception_handlers={
             HTTPException: http_error,

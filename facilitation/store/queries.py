@@ -77,6 +77,8 @@ async def upsert_organiser(db: Database, username: str, password_hash: str) -> i
         )
         row = cursor.fetchone()
         assert row is not None  # noqa: S101
+        # A new password ends every login opened with the old one.
+        conn.execute("DELETE FROM organiser_sessions WHERE organiser_id = ?", (row["id"],))
         return int(row["id"])
 
     return await db.write(op)

@@ -376,6 +376,17 @@ MIGRATIONS: tuple[Migration, ...] = (
     _agenda_once,
     # 16: cross-cutting members by id, with the suggestion each element came from, audited.
     _crosscutting_members,
+    # 17: the organiser's logins, held on the server (the cookie carries a random token,
+    # this table only its hash), so that logging out ends a login for good.
+    """
+    CREATE TABLE organiser_sessions (
+        token_hash TEXT PRIMARY KEY,
+        organiser_id INTEGER NOT NULL REFERENCES organisers(id) ON DELETE CASCADE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX organiser_sessions_expiry ON organiser_sessions(expires_at);
+    """,
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import math
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -14,6 +16,7 @@ from facilitation.i18n_keys import N_
 from facilitation.plans import PlanError, SessionPlan, StepPlan, WorkshopPlan
 from facilitation.polls import Question
 from facilitation.seances import Step
+from facilitation.store import organisers as logins
 from facilitation.store import queries as q
 from facilitation.store import votes as qv
 from facilitation.store.editor import closed_sessions
@@ -21,7 +24,10 @@ from facilitation.views.common import db_of, int_param
 from facilitation.voting import VoteSettings
 from facilitation.web import FieldTooLong, field, read_form, render
 
-SESSION_KEY = "organiser"
+# The session cookie names a login held on the server (store/organisers.py); the
+# OrganiserLogins middleware puts the organiser it opened in the request's scope.
+SESSION_KEY = "organiser_login"
+ORGANISER = "eclair.organiser"
 DEFAULT_STEPS = ("welcome", "poll", "proposals", "clustering", "vote", "synthesis", "closing")
 
 
@@ -30,7 +36,7 @@ class LoginRequired(Exception):
 
 
 def require_organiser(request: Request) -> int:
-    organiser = request.session.get(SESSION_KEY)
+    organiser = request.scope.get(ORGANISER)
     if not isinstance(organiser, int):
         raise LoginRequired
     return organiser
@@ -43,26 +49,54 @@ def login_redirect(request: Request, exc: Exception) -> Response:
 async def login(request: Request) -> Response:
     if request.method == "GET":
         return render(request, "pages/organiser_login.html", username="")
-    form = await read_form(request)
+    form = await read_form(request, raw=("password",))
     username = str(form.get("username", ""))[:100].strip()
     password = str(form.get("password", ""))[:200]
     throttle: security.LoginThrottle = request.app.state.login_throttle
-    if throttle.blocked(username):
-        return render(request, "pages/organiser_login.html", status_code=429, username=username,
-                      error=N_("Too many failed attempts. Wait a few minutes, then try again."))
-    found = await q.get_organiser_hash(db_of(request), username)
-    if found is None or not security.check_password(password, found[1]):
-        throttle.failed(username)
+    address = request.client.host if request.client else ""
+    wait = throttle.address_wait(address)
+    if wait:
+        return _refused(request, username, wait, N_(
+            "Too many failed attempts from this connection. Try again in %(minutes)s min."),
+            minutes=max(1, math.ceil(wait / 60)))
+    attempt = throttle.attempt(address, username)
+    db = db_of(request)
+    found = await q.get_organiser_hash(db, username)
+    # An unknown name is checked against a dummy hash: it answers in the same time.
+    matched = await throttle.check(password, found[1] if found else None)
+    if found is None or not matched:
+        pause = throttle.name_pause(username)
+        if pause:  # guessed at from anywhere: slow wrong passwords, never the right one
+            await asyncio.sleep(pause)
+            return _refused(request, username, pause, N_(
+                "Wrong name or password. Many attempts failed with this name: wait "
+                "%(seconds)s seconds before trying again."), seconds=math.ceil(pause))
         return render(request, "pages/organiser_login.html", status_code=401, username=username,
                       error=N_("Wrong name or password."))
-    throttle.succeeded(username)
+    throttle.succeeded(address, username, attempt)
+    organiser_id, stored = found
+    if security.needs_rehash(stored):
+        await logins.set_password_hash(db, organiser_id, await throttle.hash(password))
+    token = security.new_token()
+    await logins.open_session(db, organiser_id, security.hash_token(token))
     request.session.clear()
-    request.session[SESSION_KEY] = found[0]
+    request.session[SESSION_KEY] = token
     return RedirectResponse(request.url_for("organiser:home"), 303)
+
+
+def _refused(request: Request, username: str, wait: float, error: str,
+             **params: object) -> Response:
+    response = render(request, "pages/organiser_login.html", status_code=429,
+                      username=username, error=error, error_params=params)
+    response.headers["retry-after"] = str(math.ceil(wait))
+    return response
 
 
 async def logout(request: Request) -> Response:
     await read_form(request)
+    token = request.session.get(SESSION_KEY)
+    if isinstance(token, str):
+        await logins.end_session(db_of(request), security.hash_token(token))
     request.session.clear()
     return RedirectResponse(request.url_for("organiser:login"), 303)
 
