@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import zipfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -19,6 +20,8 @@ Rows = Sequence[Mapping[str, Any]]
 # Columns stored as JSON text: given as JSON values in the JSON export.
 JSON_COLUMNS = {"answers": ("value",), "questions": ("settings",), "steps": ("settings",),
                 "card_entries": ("value",), "card_corrections": ("before", "after")}
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?")
 TOTAL_COLUMNS = ("question_id", "question", "kind", "n", "option", "level", "count",
                  "percent", "points", "mean_rank", "mean", "median")
 
@@ -46,10 +49,20 @@ def to_csv_zip(data: Mapping[str, Rows], results: Sequence[Results] = ()) -> byt
             if fields:
                 writer = csv.DictWriter(text, fieldnames=fields)
                 writer.writeheader()
-                writer.writerows(rows)
+                writer.writerows({key: inert(value) for key, value in row.items()}
+                                 for row in rows)
             archive.writestr(f"{kind}.csv", ("" if kind.startswith("polis/") else "\ufeff")
                              + text.getvalue())
     return buffer.getvalue()
+
+
+def inert(value: Any) -> Any:
+    """A cell a spreadsheet will not run: text that starts like a formula (= + - @, tab,
+    carriage return) gets a leading apostrophe, as OWASP advises; numbers, and text that
+    is only a number ("-2"), stay as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA) and not NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def decoded(data: Mapping[str, Rows]) -> dict[str, list[dict[str, Any]]]:

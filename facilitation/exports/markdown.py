@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from facilitation.exports.blocks import (
@@ -20,9 +21,21 @@ from facilitation.exports.blocks import (
 from facilitation.i18n import Translator
 from facilitation.report import Report
 
+# Characters that make Markdown out of plain text: emphasis, code, links and images
+# (brackets), and the backslash that escapes them.
+MARKUP = re.compile(r"([\\`*_\[\]])")
+ENTITY = re.compile(r"&(?=#?\w+;)")
+
+
+def escape(text: str) -> str:
+    """Typed text as Markdown that shows it and does nothing else: no raw HTML (a
+    <script> or <img onerror>), no link or image (so no javascript: link), no emphasis."""
+    text = ENTITY.sub("&amp;", MARKUP.sub(r"\\\1", text))
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
 
 def _cell(value: object) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    return escape(str(value)).replace("|", "\\|").replace("\n", " ")
 
 
 def _inline(value: Inline) -> str:
@@ -30,7 +43,7 @@ def _inline(value: Inline) -> str:
     line."""
     out = []
     for run in runs(value):
-        text = run.text.replace("\n", "\\\n")
+        text = escape(run.text).replace("\n", "\\\n")
         out.append(f"**{text.strip()}**" if run.bold and text.strip() else text)
     return "".join(out)
 
@@ -43,13 +56,14 @@ def render_blocks(document: Sequence[Block]) -> str:
     out: list[str] = []
     for block in document:
         if isinstance(block, Section):
-            out += ["## " + block.title, ""]
+            out += ["## " + escape(block.title), ""]
         elif isinstance(block, Heading):
-            out += ["#" * block.level + " " + block.text, ""]
+            out += ["#" * block.level + " " + escape(block.text), ""]
         elif isinstance(block, Para):
             out += [_inline(block.text), ""]
         elif isinstance(block, Facts):
-            out += [f"- **{label}** : {value}" for label, value in block.rows] + [""]
+            out += [f"- **{escape(label)}** : {_inline(value)}" for label, value in block.rows]
+            out.append("")
         elif isinstance(block, Bullets):
             numbers = [0] * 4
             for i, item in enumerate(block.items):
@@ -68,7 +82,7 @@ def render_blocks(document: Sequence[Block]) -> str:
             out += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in grid.rows]
             out.append("")
             if isinstance(block, Chart) and block.caption:
-                out += [block.caption, ""]
+                out += [escape(block.caption), ""]
     return "\n".join(out).rstrip() + "\n"
 
 

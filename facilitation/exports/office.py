@@ -7,6 +7,7 @@ import html
 import io
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import fields, replace
 from typing import Any
 
 import cairosvg
@@ -23,12 +24,14 @@ from facilitation.exports.blocks import (
     Heading,
     Inline,
     Para,
+    Run,
     Section,
     Table,
     bold_lead,
     leads,
     runs,
 )
+from facilitation.text import clean
 
 WIDTH_CM = 16.0
 MAX_CHART_CM = 18.0  # a chart's height: it stays on one page with its heading
@@ -108,7 +111,25 @@ def _docx_table(doc: Any, block: Table) -> None:
     doc.add_paragraph()
 
 
+def xml_safe(value: Any) -> Any:
+    """The blocks with every text cleaned (text.clean): text stored before input was
+    cleaned may hold a control character, which XML cannot carry at all (python-docx
+    refused the whole document)."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, tuple):
+        return tuple(xml_safe(v) for v in value)
+    if isinstance(value, Run | Section | Heading | Para | Bullets | Facts | Table):
+        return replace(value, **{f.name: xml_safe(getattr(value, f.name))
+                                 for f in fields(value)})
+    if isinstance(value, Chart):
+        return replace(value, title=clean(value.title), table=xml_safe(value.table),
+                       caption=clean(value.caption))
+    return value
+
+
 def to_docx(document: Sequence[Block], charts: Mapping[str, str]) -> bytes:
+    document = xml_safe(tuple(document))
     doc = Document()
     keep = leads(document)
     for index, block in enumerate(document):
@@ -144,6 +165,7 @@ def to_docx(document: Sequence[Block], charts: Mapping[str, str]) -> bytes:
 
 
 def to_odt(document: Sequence[Block], charts: Mapping[str, str]) -> bytes:
+    document = xml_safe(tuple(document))
     doc = OpenDocumentText()
     # The same sans-serif as the charts, and a little space under each paragraph ("Actions
     # en place :" sat against its list).
