@@ -70,7 +70,7 @@ async def login(request: Request) -> Response:
             await asyncio.sleep(pause)
             return _refused(request, username, pause, N_(
                 "Wrong name or password. Many attempts failed with this name: wait "
-                "%(seconds)s seconds before trying again."), seconds=math.ceil(pause))
+                "%(seconds)s s before trying again."), seconds=math.ceil(pause))
         return render(request, "pages/organiser_login.html", status_code=401, username=username,
                       error=N_("Wrong name or password."))
     throttle.succeeded(address, username, attempt)
