@@ -127,15 +127,6 @@ async def voter_channels(db: Database, step_id: int) -> dict[str, int]:
     return in_channel_order({str(r["channel"]): int(r["n"]) for r in rows})
 
 
-async def counted_subgroups(db: Database, session_id: int, min_members: int) -> list[str]:
-    """Subgroups with at least `min_members` members: those the per-subgroup rule asks."""
-    rows = await db.fetchall(
-        "SELECT g.name FROM subgroups g JOIN participants p ON p.subgroup_id = g.id"
-        " WHERE g.session_id = ? GROUP BY g.id HAVING count(*) >= ?",
-        (session_id, min_members))
-    return [str(r["name"]) for r in rows]
-
-
 async def list_agenda(db: Database, session_id: int) -> list[str]:
     rows = await db.fetchall("SELECT text FROM agenda_items WHERE session_id = ?"
                              " ORDER BY position", (session_id,))
@@ -287,8 +278,7 @@ async def results_of(db: Database, seance_id: int, step: Step) -> VoteResults:
     settings = VoteSettings.from_json(step.settings)
     rule = await get_rule(db, seance_id)
     return vote_results(settings, rule, await vote_items(db, seance_id, settings),
-                        await ballots(db, step.id),
-                        await counted_subgroups(db, seance_id, rule.min_votes))
+                        await ballots(db, step.id))
 
 
 async def synthesis_of(db: Database, state: State) -> Synthesis:
