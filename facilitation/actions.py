@@ -9,7 +9,7 @@ acknowledgement always sees it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -21,6 +21,7 @@ from facilitation.memory import (
     Changed,
     Checked,
     Event,
+    Excluded,
     Joined,
     Memory,
     Proposed,
@@ -41,6 +42,7 @@ from facilitation.proposals import ProposalError, StepSettings, check_limit, cle
 from facilitation.seances import MAX_NAME, Participant, clean_name
 from facilitation.store import Database, cards
 from facilitation.store import crowd as sc
+from facilitation.store import people as sp
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.store import steering as steering_store
@@ -525,6 +527,29 @@ async def change_question(s: Services, memory: SeanceMemory, question_id: int,
 async def set_headcount(s: Services, memory: SeanceMemory, count: int | None) -> None:
     sid = memory.seance.id
     await s.change(sid, set_headcount_in_store(s.db, sid, count))
+
+
+async def exclude(s: Services, memory: SeanceMemory, participants: Iterable[int], *,
+                  excluded: bool = True, minute: str | None = None,
+                  who: str = "facilitator") -> int:
+    """Exclude participants (or include them again): their answers, proposals and votes
+    stay stored but count nowhere, live or in the report, until included again. Each
+    change is audited. `minute` adds everyone who joined in that minute (UTC, as stored:
+    "2026-03-05T18:42"). Returns how many changed."""
+    still_open(memory)  # a closed séance's report is final
+    sid = memory.seance.id
+    known = [pid for pid in participants if pid in memory.crowd.participants]
+    if not known and minute is None:
+        return 0
+
+    def announced(done: sp.Exclusion) -> list[Event]:
+        events: list[Event] = [Excluded(sid, pid, excluded) for pid in done.changed]
+        # Their proposals leave (or come back to) the wall and the vote's items.
+        return [*events, Changed(sid)] if done.proposed else events
+
+    done = await s.write(sp.set_excluded(sid, known, excluded, who, minute=minute),
+                         announced)
+    return len(done.changed)
 
 
 # SMS -----------------------------------------------------------------------------------

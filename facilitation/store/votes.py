@@ -113,17 +113,18 @@ async def ballots(db: Database, step_id: int) -> list[Ballot]:
     rows = await db.fetchall(
         "SELECT v.participant_id, v.item_id, v.value, coalesce(g.name, '') AS subgroup"
         " FROM votes v JOIN participants p ON p.id = v.participant_id"
-        " LEFT JOIN subgroups g ON g.id = p.subgroup_id WHERE v.step_id = ?", (step_id,))
+        " LEFT JOIN subgroups g ON g.id = p.subgroup_id WHERE v.step_id = ?"
+        " AND p.excluded_at IS NULL", (step_id,))
     return [Ballot(int(r["participant_id"]), int(r["item_id"]), int(r["value"]),
                    r["subgroup"]) for r in rows]
 
 
 async def voter_channels(db: Database, step_id: int) -> dict[str, int]:
-    """Voters of a vote step by channel."""
+    """Voters of a vote step by channel, the excluded left out."""
     rows = await db.fetchall(
         "SELECT p.channel, count(DISTINCT v.participant_id) AS n FROM votes v"
         " JOIN participants p ON p.id = v.participant_id WHERE v.step_id = ?"
-        " GROUP BY p.channel", (step_id,))
+        " AND p.excluded_at IS NULL GROUP BY p.channel", (step_id,))
     return in_channel_order({str(r["channel"]): int(r["n"]) for r in rows})
 
 
