@@ -9,18 +9,20 @@ acknowledgement always sees it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from facilitation import security, steering
 from facilitation.broadcast import Broadcaster
 from facilitation.i18n_keys import N_, UserError
+from facilitation.limits import Client, Limits
 from facilitation.memory import (
     Answered,
     Changed,
     Checked,
     Event,
+    Excluded,
     Joined,
     Memory,
     Proposed,
@@ -39,8 +41,10 @@ from facilitation.polls import (
 )
 from facilitation.proposals import ProposalError, StepSettings, check_limit, clean_text
 from facilitation.seances import MAX_NAME, Participant, clean_name
+from facilitation.settings import Settings as AppSettings
 from facilitation.store import Database, cards
 from facilitation.store import crowd as sc
+from facilitation.store import people as sp
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.store import steering as steering_store
@@ -63,11 +67,13 @@ def still_open(memory: SeanceMemory) -> None:
 
 @dataclass
 class Services:
-    """What actions need: the store, the séances in memory, and the live views."""
+    """What actions need: the store, the séances in memory, the live views, and the rate
+    limits (none unless given)."""
 
     db: Database
     memory: Memory
     broadcaster: Broadcaster
+    limits: Limits = field(default_factory=lambda: Limits(AppSettings(rate_limits=False)))
 
     def announce(self, event: Event) -> None:
         self.memory.apply(event)
@@ -110,8 +116,11 @@ class Services:
 
 
 async def join(s: Services, memory: SeanceMemory, *, name: str, language: str,
-               subgroup: int | None = None, channel: str = "phone") -> tuple[Participant, str]:
-    """A new participant: returns them and the token that is their only credential."""
+               subgroup: int | None = None, channel: str = "phone",
+               client: Client | None = None) -> tuple[Participant, str]:
+    """A new participant: returns them and the token that is their only credential. A
+    client past its address's budget of joins is refused (RateLimited)."""
+    s.limits.join(memory.seance.id, client)
     if len(" ".join(name.split())) > MAX_NAME:
         raise UserError(N_("A first name has at most %(limit)s characters."), limit=MAX_NAME)
     if subgroup is not None and subgroup not in {sid for sid, _ in memory.structure.subgroups}:
@@ -137,8 +146,9 @@ def open_question(memory: SeanceMemory, question_id: int | None) -> Question:
 
 async def submit_answer(s: Services, memory: SeanceMemory, participant: Participant,
                         question_id: int | None, raw: RawAnswer, *,
-                        key: str | None = None) -> Any:
+                        key: str | None = None, client: Client | None = None) -> Any:
     """A participant's answer to an open question; returns the stored value."""
+    s.limits.send("answer", memory.seance.id, participant.id, client)
     scope = f"p{participant.id}"
     try:
         still_open(memory)
@@ -160,6 +170,10 @@ async def submit_answer(s: Services, memory: SeanceMemory, participant: Particip
 # Proposals -----------------------------------------------------------------------------
 
 
+def _nothing() -> None:
+    pass
+
+
 def proposal_step(memory: SeanceMemory) -> tuple[int, StepSettings]:
     step = memory.state().step
     if step is None or step.kind != "proposals":
@@ -170,10 +184,17 @@ def proposal_step(memory: SeanceMemory) -> tuple[int, StepSettings]:
 async def submit_proposal(s: Services, memory: SeanceMemory, raw_text: object, *,
                           participant: Participant | None, channel: str,
                           subgroup: int | None = None, key: str | None = None,
-                          scope: str = "") -> int:
-    """A proposal on the séance's current proposal step, from a phone or a helper."""
+                          scope: str = "", client: Client | None = None) -> int:
+    """A proposal on the séance's current proposal step, from a phone or a helper.
+
+    A person's limit per step would be bypassed by joining again, so the phone's address
+    has one too: the limit times the people in the room (the facilitator's headcount, else
+    the most one address may bring at once)."""
     pid = None if participant is None else participant.id
     scope = scope or f"p{pid}"
+    if participant is not None:
+        s.limits.send("proposal", memory.seance.id, participant.id, client)
+    give_back: Callable[[], None] = _nothing
     try:
         still_open(memory)
         step_id, settings = proposal_step(memory)
@@ -181,17 +202,28 @@ async def submit_proposal(s: Services, memory: SeanceMemory, raw_text: object, *
         if participant is not None:
             check_limit(memory.crowd.proposals[step_id, participant.id], settings)
             subgroup = participant.subgroup_id
+            room = memory.structure.headcount or s.limits.room
+            give_back = s.limits.reserve_proposals(
+                step_id, client, None if settings.limit is None else settings.limit * room)
         elif subgroup is not None and subgroup not in {g for g, _ in memory.structure.subgroups}:
             raise ProposalError(N_("Choose your table from the list."))
     except UserError as error:
         return int(await s.replay(scope, key, error))
     sid = memory.seance.id
-    result = await s.write(
-        sc.idempotent(scope, key, qp.add_proposal_op(
-            sid, step_id, text, channel, participant_id=pid, subgroup_id=subgroup,
-            settings=settings if participant is not None else None, while_current=True)),
-        lambda _: Proposed(sid, step_id, pid))
-    return int(result.result if isinstance(result, sc.Replayed) else result)
+    try:
+        result = await s.write(
+            sc.idempotent(scope, key, qp.add_proposal_op(
+                sid, step_id, text, channel, participant_id=pid, subgroup_id=subgroup,
+                settings=settings if participant is not None else None,
+                while_current=True)),
+            lambda _: Proposed(sid, step_id, pid))
+    except BaseException:
+        give_back()
+        raise
+    if isinstance(result, sc.Replayed):
+        give_back()  # counted the first time
+        return int(result.result)
+    return int(result)
 
 
 class LineError(UserError):
@@ -269,8 +301,9 @@ def current_vote(memory: SeanceMemory) -> tuple[int, VoteSettings, list[Item]]:
 
 async def cast_vote(s: Services, memory: SeanceMemory, participant_id: int,
                     ballot: Mapping[str, Any], *, key: str | None = None,
-                    scope: str = "") -> None:
-    """Votes from a phone, the API or a paper card: one item, or the whole ballot."""
+                    scope: str = "", client: Client | None = None) -> None:
+    """Votes from a phone or the API: one item, or the whole ballot."""
+    s.limits.send("vote", memory.seance.id, participant_id, client)
     scope = scope or f"p{participant_id}"
     try:
         still_open(memory)
@@ -527,13 +560,38 @@ async def set_headcount(s: Services, memory: SeanceMemory, count: int | None) ->
     await s.change(sid, set_headcount_in_store(s.db, sid, count))
 
 
+async def exclude(s: Services, memory: SeanceMemory, participants: Iterable[int], *,
+                  excluded: bool = True, minute: str | None = None,
+                  who: str = "facilitator") -> int:
+    """Exclude participants (or include them again): their answers, proposals and votes
+    stay stored but count nowhere, live or in the report, until included again. Each
+    change is audited. `minute` adds everyone who joined in that minute (UTC, as stored:
+    "2026-03-05T18:42"). Returns how many changed."""
+    still_open(memory)  # a closed séance's report is final
+    sid = memory.seance.id
+    known = [pid for pid in participants if pid in memory.crowd.participants]
+    if not known and minute is None:
+        return 0
+
+    def announced(done: sp.Exclusion) -> list[Event]:
+        events: list[Event] = [Excluded(sid, pid, excluded) for pid in done.changed]
+        # Their proposals leave (or come back to) the wall and the vote's items.
+        return [*events, Changed(sid)] if done.proposed else events
+
+    done = await s.write(sp.set_excluded(sid, known, excluded, who, minute=minute),
+                         announced)
+    return len(done.changed)
+
+
 # SMS -----------------------------------------------------------------------------------
 
 
 async def answer_by_sms(s: Services, memory: SeanceMemory, number_hash: str,
-                        question: Question, raw: RawAnswer) -> Any:
+                        question: Question, raw: RawAnswer, *,
+                        client: Client | None = None) -> Any:
     """An answer sent by SMS: one per phone number and question; the number is known only
-    by its keyed hash."""
+    by its keyed hash. `client` is the gateway: its budget is a room's."""
+    s.limits.send("sms", memory.seance.id, number_hash, client)
     still_open(memory)
     value = validate_answer(question, raw)
     person = memory.participant(number_hash)

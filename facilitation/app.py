@@ -24,6 +24,7 @@ from facilitation import security, timer
 from facilitation.actions import Services
 from facilitation.broadcast import Broadcaster
 from facilitation.i18n_keys import N_
+from facilitation.limits import Limits, RateLimited
 from facilitation.live import Hub
 from facilitation.memory import Memory
 from facilitation.pressure import Shedder
@@ -104,21 +105,26 @@ class OrganiserLogins:
         await self.app(scope, receive, send)
 
 
-def busy_response(request: Request) -> Response:
-    """The fast answer of a full server: try again in a moment, with the same key."""
+def busy_response(request: Request, limited: RateLimited | None = None) -> Response:
+    """The fast answer of a full server (503), or of a client going too fast (429): try
+    again after Retry-After, with the same key."""
     path = request.url.path
+    status = 429 if limited else 503
+    wait = limited.retry_after if limited else RETRY_AFTER
     if path.startswith("/api/"):
         response: Response = api.error_response(request, api.ApiError(
-            503, "busy", N_("Many people are sending at the same time. Send it again in a "
-                            "moment.")))
+            429, "too_many_requests", limited.message, **limited.params) if limited else
+            api.ApiError(503, "busy", N_("Many people are sending at the same time. Send it "
+                                         "again in a moment.")))
     elif request.headers.get("hx-request") == "true":
-        response = render(request, "partials/busy.html", status_code=503)
+        response = render(request, "partials/busy.html", status_code=status,
+                          reason=limited.reason if limited else None)
     else:
         # Back to the page the form was on (the browser's Back keeps what was typed).
         page = BACK.match(path)
-        response = render(request, "pages/error.html", status_code=503, status=503,
-                          back=page.group(1) if page else None)
-    response.headers["retry-after"] = str(RETRY_AFTER)
+        response = render(request, "pages/error.html", status_code=status, status=status,
+                          back=page.group(1) if page else None, error=limited)
+    response.headers["retry-after"] = str(wait)
     response.headers["cache-control"] = "no-store"
     return response
 
@@ -149,6 +155,12 @@ async def gone(request: Request, exc: Exception) -> Response:
     return Response(status_code=400)
 
 
+async def too_fast(request: Request, exc: Exception) -> Response:
+    """A rate limit no view answered itself (they do when they can keep what was typed)."""
+    assert isinstance(exc, RateLimited)  # noqa: S101
+    return busy_response(request, exc)
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     headers = exc.headers if isinstance(exc, HTTPException) and exc.headers else {}
@@ -174,7 +186,7 @@ def create_app(settings: Settings) -> Starlette:
         memory = Memory(db)
         app.state.broadcaster = Broadcaster(db, memory, app.state.hub, app.state.templates,
                                             settings, path_for(app))
-        app.state.services = Services(db, memory, app.state.broadcaster)
+        app.state.services = Services(db, memory, app.state.broadcaster, app.state.limits)
         # A write that does not say what it changed may have changed any séance.
         db.after_unannounced = memory.invalidate
         await db.write(purge_idempotency(
@@ -201,6 +213,7 @@ def create_app(settings: Settings) -> Starlette:
             Exception: http_error,
             api.ApiError: api.api_error_handler,
             Overloaded: overloaded,
+            RateLimited: too_fast,
             organiser.LoginRequired: organiser.login_redirect,
             participant.NotJoined: participant.not_joined,
         },
@@ -214,4 +227,6 @@ def create_app(settings: Settings) -> Starlette:
         timer.countdown, zone=zoneinfo.ZoneInfo(settings.timezone))
     app.state.hub = Hub(settings.send_queue)
     app.state.login_throttle = security.LoginThrottle()
+    # In memory only; the login (organiser.py) may ask it about an address too.
+    app.state.limits = Limits(settings)
     return app

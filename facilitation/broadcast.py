@@ -54,6 +54,7 @@ class Snapshot:
     vote_channels: dict[str, int] | None = None  # voters by channel
     people: tuple[Participant, ...] = ()  # who joined, the latest first (the facilitator's)
     people_count: int = 0
+    excluded: frozenset[int] = frozenset()  # participants the facilitator excluded
     closed: bool = False  # the séance is closed: read-only until the organisation reopens it
 
     @property
@@ -124,6 +125,7 @@ class Broadcaster:
             people=tuple(heapq.nlargest(PEOPLE_SHOWN, memory.crowd.participants.values(),
                                         key=lambda p: p.id)),
             people_count=len(memory.crowd.participants),
+            excluded=frozenset(memory.crowd.excluded),
             closed=memory.structure.closed,
             wall_by_subgroup=kind == "proposals" and state.step is not None
             and StepSettings.from_json(state.step.settings).wall_by_subgroup,

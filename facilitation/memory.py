@@ -65,6 +65,16 @@ class Withdrawn:
 
 
 @dataclass(frozen=True)
+class Excluded:
+    """The facilitator excluded a participant (or included them again): what they sent
+    stays stored and counts nowhere while excluded."""
+
+    session_id: int
+    participant_id: int
+    excluded: bool = True
+
+
+@dataclass(frozen=True)
 class Checked:
     """A paper card was typed again, blind (double entry): nothing counted has moved."""
 
@@ -78,7 +88,7 @@ class Changed:
     session_id: int
 
 
-Event = Joined | Answered | Withdrawn | Proposed | Voted | Checked | Changed
+Event = Joined | Answered | Withdrawn | Proposed | Voted | Checked | Excluded | Changed
 
 
 # One séance ----------------------------------------------------------------------------
@@ -110,7 +120,8 @@ class Crowd:
     answers: dict[int, dict[int, Any]] = field(default_factory=dict)  # question -> who -> value
     # Proposals sent, by (step, participant): a limit holds per proposal step.
     proposals: Counter[tuple[int, int]] = field(default_factory=Counter)
-    channels: Counter[str] = field(default_factory=Counter)
+    channels: Counter[str] = field(default_factory=Counter)  # present: excluded ones are not
+    excluded: set[int] = field(default_factory=set)
 
     def apply(self, event: Event) -> None:
         if isinstance(event, Joined):
@@ -128,6 +139,24 @@ class Crowd:
             self.answers.get(event.question_id, {}).pop(event.participant_id, None)
         elif isinstance(event, Proposed) and event.participant_id is not None:
             self.proposals[event.step_id, event.participant_id] += 1
+        elif isinstance(event, Excluded):
+            # Idempotent like every event: the set says whether it was already done.
+            pid = event.participant_id
+            if event.excluded == (pid in self.excluded):
+                return
+            (self.excluded.add if event.excluded else self.excluded.discard)(pid)
+            known = self.participants.get(pid)
+            if known is not None:
+                self.channels[known.channel] += -1 if event.excluded else 1
+                if self.channels[known.channel] <= 0:
+                    del self.channels[known.channel]
+
+    def counted(self, question_id: int) -> dict[int, Any]:
+        """A question's answers that count: by participant, the excluded left out."""
+        answers = self.answers.get(question_id, {})
+        if not self.excluded:
+            return answers
+        return {pid: value for pid, value in answers.items() if pid not in self.excluded}
 
 
 @dataclass
@@ -156,11 +185,11 @@ class SeanceMemory:
         return Presence(in_channel_order(dict(self.crowd.channels)), self.structure.headcount)
 
     def results(self, question: Question) -> Results:
-        return tallies.aggregate(question, self.crowd.answers.get(question.id, {}).values())
+        return tallies.aggregate(question, self.crowd.counted(question.id).values())
 
     def channels(self, question_id: int) -> dict[str, int]:
         people = self.crowd.participants
-        counts = Counter(people[pid].channel for pid in self.crowd.answers.get(question_id, {})
+        counts = Counter(people[pid].channel for pid in self.crowd.counted(question_id)
                          if pid in people)
         return in_channel_order(dict(counts))
 
@@ -212,6 +241,8 @@ async def load_crowd(db: Database, session_id: int) -> Crowd:
         crowd.apply(Joined(session_id, q.participant_of(row),
                            None if paper else str(row["token_hash"]),
                            None if card is None else int(card)))
+        if row["excluded_at"] is not None:
+            crowd.apply(Excluded(session_id, int(row["id"])))
     for row in await db.fetchall(
             "SELECT a.question_id, a.participant_id, a.value FROM answers a"
             " JOIN questions q ON q.id = a.question_id WHERE q.session_id = ?", (session_id,)):

@@ -16,7 +16,9 @@ def _responses(ok: int, schema: dict[str, Any], *errors: int) -> dict[str, Any]:
     }
     descriptions = {400: "Malformed JSON", 401: "No token", 403: "Token of another role or séance",
                     404: "Unknown séance or question", 409: "Question closed",
-                    413: "Body too large", 422: "Invalid input"}
+                    413: "Body too large", 422: "Invalid input",
+                    429: "Too fast (this participant or this network): send it again after "
+                         "Retry-After"}
     for status in errors:
         responses[str(status)] = {
             "description": descriptions[status],
@@ -66,7 +68,7 @@ def document(server_url: str) -> dict[str, Any]:
                 }}),
                 "responses": _responses(201, {"type": "object", "properties": {
                     "token": {"type": "string"}, "participant_id": {"type": "integer"},
-                    "session": {"type": "object"}}}, 400, 404, 413, 422),
+                    "session": {"type": "object"}}}, 400, 404, 413, 422, 429),
             }},
             "/api/sessions/{code}/state": {"get": {
                 "operationId": "get_session_state", "summary": "Current step and its questions",
@@ -96,7 +98,7 @@ def document(server_url: str) -> dict[str, Any]:
                     "items": {"type": "object", "additionalProperties": {"type": "integer"}}}}),
                 "responses": _responses(201, {"type": "object", "properties": {
                     "question_id": {"type": "integer"}, "answer": {}}},
-                    400, 401, 403, 404, 409, 413, 422),
+                    400, 401, 403, 404, 409, 413, 422, 429),
             }},
             "/api/sessions/{code}/proposals": {"post": {
                 "operationId": "submit_proposal",
@@ -106,7 +108,7 @@ def document(server_url: str) -> dict[str, Any]:
                     "text": {"type": "string", "maxLength": 280}}}),
                 "responses": _responses(201, {"type": "object", "properties": {
                     "id": {"type": "integer"}, "text": {"type": "string"}}},
-                    400, 401, 403, 404, 409, 413, 422),
+                    400, 401, 403, 404, 409, 413, 422, 429),
             }},
             "/api/sessions/{code}/votes": {"post": {
                 "operationId": "submit_vote",
@@ -124,7 +126,7 @@ def document(server_url: str) -> dict[str, Any]:
                     "grades": {"type": "object",
                                "additionalProperties": {"type": "integer"}}}}),
                 "responses": _responses(201, {"type": "object"}, 400, 401, 403, 404, 409,
-                                        413, 422),
+                                        413, 422, 429),
             }},
             "/api/sessions/{code}/questions/{question_id}/results": {"get": {
                 "operationId": "get_results", "summary": "Results with n = respondents",

@@ -126,7 +126,8 @@ def group_merged(rows: Iterable[Proposal]) -> list[Proposal]:
 
     children: dict[int, list[Proposal]] = {}
     for p in proposals.values():
-        if p.merged_into is not None:
+        # Merged into a proposal not listed (its author excluded): it leaves with it.
+        if p.merged_into is not None and root(p) != p.id:
             children.setdefault(root(p), []).append(p)
     result = []
     for p in proposals.values():

@@ -47,6 +47,8 @@ def routes(settings: Settings) -> list[BaseRoute]:
         Route("/f/{token}/timer", facilitator.timer, methods=POST, name="facilitator:timer"),
         Route("/f/{token}/headcount", facilitator.set_count, methods=POST,
               name="facilitator:headcount"),
+        Route("/f/{token}/participants", facilitator.exclusion, methods=POST,
+              name="facilitator:exclude"),
         Route("/f/{token}/questions/{question_id}/results", facilitator.results_mode,
               methods=POST, name="facilitator:results"),
         Route("/f/{token}/questions/{question_id}/phones", facilitator.phone_results,

@@ -35,6 +35,12 @@ class Settings:
     # Back-pressure: past these, what people send gets a fast 503 with Retry-After.
     max_in_flight: int = 128  # HTTP requests in progress
     max_pending: int = 2048  # writes waiting for the writer
+    # Rate limits (see limits.py): off only where every client is trusted (the benchmark).
+    rate_limits: bool = True
+    # Joins one network address may make into one séance: a room arriving at once (burst),
+    # then late arrivals (per minute). The address's other budgets are sized on the burst.
+    join_burst: int = 400
+    join_per_minute: int = 120
     # Pending messages per WebSocket before the oldest are dropped.
     send_queue: int = 8
     secure_cookies: bool = False
@@ -93,6 +99,10 @@ class Settings:
             "phone_key_file": Path(os.environ["ECLAIR_PHONE_KEY_FILE"])
             if os.environ.get("ECLAIR_PHONE_KEY_FILE") else None,
             "max_in_flight": int(os.environ.get("ECLAIR_MAX_IN_FLIGHT", cls.max_in_flight)),
+            "rate_limits": _env_bool("ECLAIR_RATE_LIMITS", cls.rate_limits),
+            "join_burst": int(os.environ.get("ECLAIR_JOIN_BURST", cls.join_burst)),
+            "join_per_minute": int(os.environ.get("ECLAIR_JOIN_PER_MINUTE",
+                                                  cls.join_per_minute)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

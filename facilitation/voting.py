@@ -177,17 +177,26 @@ def _meets(tally: AgreeTally, rule: ConsensusRule) -> bool:
     return tally.agree_share >= rule.min_agree and tally.disagree_share <= rule.max_disagree
 
 
+def counted_tables(by_subgroup: Mapping[str, AgreeTally], rule: ConsensusRule) -> list[str]:
+    """The tables that count for an item under "the same in every table": those where at
+    least `min_votes` members voted on it. Who joined and did not vote changes nothing, so
+    joining a table without voting can never take an item out of consensus."""
+    return [name for name, tally in by_subgroup.items() if name and tally.n >= rule.min_votes]
+
+
 def verdict(tally: AgreeTally, rule: ConsensusRule,
             by_subgroup: Mapping[str, AgreeTally] | None = None,
-            counted_subgroups: Iterable[str] = ()) -> Verdict:
-    """Judge one item. With `every_subgroup`, each subgroup in `counted_subgroups` (those
-    with at least `min_votes` members: fixed for the vote, so an added agreeing vote can
-    never turn a subgroup against the item) must meet the rule too."""
+            counted_subgroups: Iterable[str] | None = None) -> Verdict:
+    """Judge one item. With `every_subgroup`, each subgroup that counts must meet the rule
+    too: those of `counted_subgroups`, by default those where enough members voted on the
+    item (`counted_tables`)."""
     groups = dict(by_subgroup or {})
     if tally.n < rule.min_votes:
         return Verdict("too_few", tally, groups)
     failing: tuple[str, ...] = ()
     if rule.every_subgroup:
+        if counted_subgroups is None:
+            counted_subgroups = counted_tables(groups, rule)
         failing = tuple(name for name in counted_subgroups
                         if not _meets(groups.get(name, AgreeTally()), rule))
     if _meets(tally, rule) and not failing:
@@ -275,14 +284,15 @@ class VoteResults:
 
 
 def vote_results(settings: VoteSettings, rule: ConsensusRule, items: Sequence[Item],
-                 ballots: Sequence[Ballot], counted_subgroups: Iterable[str] = ()) -> VoteResults:
-    """Given the items and every ballot of a vote step, return its results in rank order."""
+                 ballots: Sequence[Ballot]) -> VoteResults:
+    """Given the items and every ballot of a vote step, return its results in rank order.
+    Only ballots count: under "the same in every table", a table counts for an item when
+    enough of its members voted on it (`counted_tables`)."""
     voters = len({b.participant_id for b in ballots})
     by_item: dict[int, list[Ballot]] = {item.id: [] for item in items}
     for ballot in ballots:
         if ballot.item_id in by_item:
             by_item[ballot.item_id].append(ballot)
-    counted = tuple(counted_subgroups)
     rows: list[Row] = []
     if settings.method == "agree":
         for item in items:
@@ -291,8 +301,7 @@ def vote_results(settings: VoteSettings, rule: ConsensusRule, items: Sequence[It
             for ballot in cast:
                 groups[ballot.subgroup] = groups.get(ballot.subgroup, AgreeTally()).add(
                     ballot.value)
-            rows.append(Row(item, verdict(tally_agree(b.value for b in cast), rule, groups,
-                                          counted)))
+            rows.append(Row(item, verdict(tally_agree(b.value for b in cast), rule, groups)))
         order = {"consensus": 0, "divisive": 1, "none": 2, "too_few": 3}
         rows.sort(key=lambda r: (order[r.verdict.status] if r.verdict else 4,
                                  -(r.verdict.tally.agree_share if r.verdict else 0)))

@@ -23,7 +23,7 @@ PARTICIPANT_FILES = (
     "templates/components/decisions.html", "templates/report/kit.html",
     "templates/report/cards.html", "templates/report/vote_cards.html",
     "facilitation/views/participant.py", "facilitation/views/sms.py", "facilitation/sms.py",
-    "facilitation/polls.py",
+    "facilitation/polls.py", "facilitation/limits.py", "templates/partials/busy.html",
 )
 MAX_WORDS = 20  # per sentence
 # Words a participant should not meet: technical or administrative jargon.

@@ -3,10 +3,13 @@
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.store import votes as qv
+from facilitation.voting import ConsensusRule
 from tests.conftest import csrf_of, go
 
 PROPOSALS = ["une navette gratuite", "des ateliers le samedi", "garder le guichet papier"]
@@ -358,3 +361,99 @@ def test_seances_already_created_at_closing_lose_the_copy_of_their_agenda(tmp_pa
     found = [r[0] for r in conn.execute("SELECT objectives FROM sessions ORDER BY number")]
     # Only the copy closing wrote goes; objectives typed (or edited since) stay.
     assert found == ["Les siennes", "", "A, revu\nB"]
+
+
+# The table rule through the store: joins are real participants there -----------------
+
+TABLES_PLAN = """
+[workshop]
+title = "Tables"
+[[sessions]]
+title = "Séance"
+subgroups = ["A", "B", "C"]
+[[sessions.steps]]
+kind = "proposals"
+[[sessions.steps]]
+kind = "vote"
+"""
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """One database for every example, on one event loop kept between them."""
+    import asyncio
+
+    from facilitation.store import Database
+
+    runner = asyncio.Runner()
+    db = Database(tmp_path_factory.mktemp("tables") / "tables.db")
+    runner.run(db.open())
+    yield runner, db
+    runner.run(db.close())
+    runner.close()
+
+
+async def table_seance(db, ballots, rule):
+    """A séance with tables A, B, C, two proposals and `ballots` (participant, table, item
+    index, value): every voter joined at their table."""
+    from facilitation import plans
+    from facilitation.store import crowd as sc
+
+    workshop = await q.create_workshop(db, plans.parse_plan(TABLES_PLAN))
+    seance = (await q.list_sessions(db, workshop))[0]
+    steps = await q.list_steps(db, seance.id)
+    tables = dict((name, gid) for gid, name in await qp.list_subgroups(db, seance.id))
+    items = [await qp.add_proposal(db, seance.id, steps[0].id, f"idée {i}", "phone")
+             for i in range(2)]
+    await qv.set_rule(db, seance.id, rule)
+    people: dict[int, int] = {}
+    for who, table, _item, _value in ballots:
+        if who not in people:
+            person = await db.write(sc.insert_participant(
+                seance.id, f"t{seance.id}-{who}", "", "fr-FR", subgroup_id=tables[table]))
+            people[who] = person.id
+    await db.write(lambda conn: conn.executemany(
+        "INSERT INTO votes (step_id, participant_id, item_kind, item_id, value, updated_at)"
+        " VALUES (?, ?, 'proposal', ?, ?, '')",
+        [(steps[1].id, people[who], items[item], value) for who, _t, item, value in ballots]))
+    return seance, steps[1], tables
+
+
+async def statuses(db, seance, step):
+    results = await qv.results_of(db, seance.id, step)
+    return {row.item.id: row.verdict.status for row in results.rows}
+
+
+async def join_without_voting(db, seance, tables, joins):
+    from facilitation.store import crowd as sc
+
+    for n, table in enumerate(joins):
+        await db.write(sc.insert_participant(seance.id, f"j{seance.id}-{n}", "", "fr-FR",
+                                             subgroup_id=tables[table]))
+
+
+@settings(max_examples=60)
+@given(ballots=st.lists(st.tuples(st.integers(1, 30), st.sampled_from("ABC"),
+                                  st.integers(0, 1), st.sampled_from([1, 0, -1])),
+                        max_size=60, unique_by=lambda b: (b[0], b[2]))
+       .map(lambda bs: [(w, next(t for ww, t, _i, _v in bs if ww == w), i, v)
+                        for w, _t, i, v in bs]),
+       joins=st.lists(st.sampled_from("ABC"), min_size=1, max_size=12),
+       min_votes=st.integers(1, 6), max_disagree=st.sampled_from([0.0, 0.15, 0.3]))
+def test_joining_without_voting_never_removes_a_consensus(store, ballots, joins, min_votes,
+                                                         max_disagree):
+    runner, db = store
+    rule = ConsensusRule(min_votes=min_votes, max_disagree=max_disagree, every_subgroup=True)
+
+    async def check():
+        seance, step, tables = await table_seance(db, ballots, rule)
+        before = await statuses(db, seance, step)
+        await join_without_voting(db, seance, tables, joins)
+        after = await statuses(db, seance, step)
+        return before, after
+
+    before, after = runner.run(check())
+    for item, status in before.items():
+        if status == "consensus":
+            assert after[item] == "consensus"
+    assert after == before  # who did not vote changes no verdict at all

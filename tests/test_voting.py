@@ -94,6 +94,53 @@ def test_an_agree_vote_never_removes_consensus(ballots, rule, group, counted):
         assert judge(ballots + [(AGREE, group)], rule, counted) == "consensus"
 
 
+def table_verdicts(ballots, rule):
+    """Statuses by item through vote_results, which decides itself which tables count:
+    `ballots` are (participant, table, item, value)."""
+    items = sorted({item for _, _, item, _ in ballots})
+    result = vote_results(VoteSettings(), rule, [Item("proposal", i, f"p{i}") for i in items],
+                          [Ballot(p, i, v, table) for p, table, i, v in ballots])
+    return {row.item.id: row.verdict.status for row in result.rows}
+
+
+table_ballots = st.lists(st.tuples(st.integers(1, 40), st.sampled_from(["A", "B", "C", ""]),
+                                   st.integers(1, 3), st.sampled_from([AGREE, DISAGREE, PASS])),
+                         max_size=80, unique_by=lambda b: (b[0], b[2]))
+table_rules = st.builds(ConsensusRule, min_agree=st.sampled_from([0.5, 2 / 3, 0.8]),
+                        max_disagree=st.sampled_from([0.0, 0.15, 0.3]),
+                        min_votes=st.integers(1, 6), every_subgroup=st.just(True))
+
+
+def test_a_table_that_never_votes_does_not_block_consensus():
+    # Tables A and B agree; table C has members who joined and never voted. Only ballots
+    # say which tables count: C has none, so it cannot take the item away.
+    rule = ConsensusRule(min_votes=5, every_subgroup=True)
+    ballots = [(p, "A" if p <= 10 else "B", 1, AGREE) for p in range(1, 21)]
+    assert table_verdicts(ballots, rule) == {1: "consensus"}
+    # A table where enough members voted, one of five against (20 % > 15 %), does; the
+    # room as a whole (24 of 25) would have agreed.
+    against = ballots + [(p, "C", 1, AGREE) for p in range(21, 25)] + [(25, "C", 1, DISAGREE)]
+    assert table_verdicts(against, rule) == {1: "none"}
+    # Four votes from C, one against, are too few to speak for it.
+    few = ballots + [(p, "C", 1, AGREE) for p in range(21, 24)] + [(25, "C", 1, DISAGREE)]
+    assert table_verdicts(few, rule) == {1: "consensus"}
+
+
+@given(table_ballots, table_rules)
+def test_a_table_counts_for_an_item_only_when_enough_of_its_members_voted_on_it(ballots,
+                                                                                  rule):
+    """A table with fewer than `min_votes` votes on an item is judged as if its members
+    sat at no table: it neither blocks nor carries the item."""
+    verdicts = table_verdicts(ballots, rule)
+    for item in verdicts:
+        for table in "ABC":
+            cast = [b for b in ballots if b[1] == table and b[2] == item]
+            if len(cast) < rule.min_votes:
+                moved = [(p, "" if (t, i) == (table, item) else t, i, v)
+                         for p, t, i, v in ballots]
+                assert table_verdicts(moved, rule)[item] == verdicts[item]
+
+
 @given(votes, rules, st.randoms(use_true_random=False))
 def test_verdicts_do_not_depend_on_vote_order(ballots, rule, rnd):
     shuffled = list(ballots)

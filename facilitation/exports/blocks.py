@@ -342,9 +342,10 @@ def rule_line(rule: ConsensusRule, tr: Translator) -> str:
         "%(num)s votes.", rule.min_votes, agree=tr.percent(rule.min_agree * 100),
         disagree=tr.percent(rule.max_disagree * 100))
     if rule.every_subgroup:
-        line += " " + tr.ngettext("The same in every table with at least %(num)s person.",
-                                  "The same in every table with at least %(num)s people.",
-                                  rule.min_votes)
+        line += " " + tr.ngettext("The same in every table where at least %(num)s person "
+                                  "voted.",
+                                  "The same in every table where at least %(num)s people "
+                                  "voted.", rule.min_votes)
     return line
 
 

@@ -43,11 +43,17 @@ def _proposal(row: aiosqlite.Row) -> Proposal:
 
 SELECT = ("SELECT p.*, g.name AS subgroup FROM proposals p"
           " LEFT JOIN subgroups g ON g.id = p.subgroup_id WHERE p.session_id = ?")
+# Proposals that count: not from a participant the facilitator excluded.
+COUNTED = ("SELECT p.*, g.name AS subgroup FROM proposals p"
+           " LEFT JOIN subgroups g ON g.id = p.subgroup_id"
+           " LEFT JOIN participants x ON x.id = p.participant_id"
+           " WHERE p.session_id = ? AND x.excluded_at IS NULL")
 
 
 async def list_proposals(db: Database, session_id: int) -> list[Proposal]:
-    """Every proposal of the séance, each with those merged into it."""
-    rows = await db.fetchall(SELECT + " ORDER BY p.theme_position, p.id", (session_id,))
+    """Every proposal of the séance that counts, each with those merged into it. An
+    excluded participant's proposals are left out, with those merged into them."""
+    rows = await db.fetchall(COUNTED + " ORDER BY p.theme_position, p.id", (session_id,))
     order = {int(r["id"]): i for i, r in enumerate(rows)}
     grouped = group_merged(_proposal(row) for row in rows)
     return sorted(grouped, key=lambda p: order[p.id])

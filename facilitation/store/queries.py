@@ -435,7 +435,8 @@ def participant_of(row: aiosqlite.Row) -> Participant:
 
 async def presence(db: Database, session_id: int) -> Presence:
     rows = await db.fetchall(
-        "SELECT channel, count(*) AS n FROM participants WHERE session_id = ? GROUP BY channel",
+        "SELECT channel, count(*) AS n FROM participants WHERE session_id = ?"
+        " AND excluded_at IS NULL GROUP BY channel",
         (session_id,),
     )
     count = await db.fetchone("SELECT headcount FROM sessions WHERE id = ?", (session_id,))
@@ -445,10 +446,11 @@ async def presence(db: Database, session_id: int) -> Presence:
 
 
 async def answer_channels(db: Database, question_id: int) -> dict[str, int]:
-    """Respondents to a question by channel (phone, paper, SMS…)."""
+    """Respondents to a question by channel (phone, paper, SMS…), the excluded left out."""
     rows = await db.fetchall(
         "SELECT p.channel, count(*) AS n FROM answers a JOIN participants p"
-        " ON p.id = a.participant_id WHERE a.question_id = ? GROUP BY p.channel",
+        " ON p.id = a.participant_id WHERE a.question_id = ? AND p.excluded_at IS NULL"
+        " GROUP BY p.channel",
         (question_id,))
     return in_channel_order({str(r["channel"]): int(r["n"]) for r in rows})
 
@@ -484,7 +486,10 @@ async def save_answer(db: Database, question_id: int, participant_id: int, value
 
 
 async def answer_values(db: Database, question_id: int) -> list[Any]:
-    rows = await db.fetchall("SELECT value FROM answers WHERE question_id = ?", (question_id,))
+    """A question's answers that count: the excluded participants' are left out."""
+    rows = await db.fetchall("SELECT a.value FROM answers a JOIN participants p"
+                             " ON p.id = a.participant_id WHERE a.question_id = ?"
+                             " AND p.excluded_at IS NULL", (question_id,))
     return [json.loads(row["value"]) for row in rows]
 
 

@@ -94,7 +94,7 @@ async def build(db: Database, session_id: int, zone: dt.tzinfo = dt.UTC) -> Repo
 RAW = {
     # kind → the query that exports it; no token hash, no IP address ever stored.
     "participants": "SELECT p.id, p.channel, p.language, coalesce(g.name, '') AS subgroup,"
-                    " p.joined_at FROM participants p LEFT JOIN subgroups g"
+                    " p.joined_at, p.excluded_at FROM participants p LEFT JOIN subgroups g"
                     " ON g.id = p.subgroup_id WHERE p.session_id = ? ORDER BY p.id",
     "questions": "SELECT q.id, q.kind, q.text, q.state, q.opened_at, q.closed_at,"
                  " q.settings FROM questions q WHERE q.session_id = ? ORDER BY q.id",

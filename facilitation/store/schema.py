@@ -387,6 +387,21 @@ MIGRATIONS: tuple[Migration, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX organiser_sessions_expiry ON organiser_sessions(expires_at);
     """,
+    # 18 (limits branch; renumber at merge): participants the facilitator excluded: what
+    # they sent is kept and counts nowhere while `excluded_at` is set; every exclusion and
+    # inclusion is audited.
+    """
+    ALTER TABLE participants ADD COLUMN excluded_at TEXT;
+    CREATE TABLE participant_audit (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        participant_id INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+        action TEXT NOT NULL CHECK (action IN ('exclude', 'include')),
+        who TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX participant_audit_session ON participant_audit(session_id, id);
+    """,
 )
 
 

@@ -113,27 +113,19 @@ async def ballots(db: Database, step_id: int) -> list[Ballot]:
     rows = await db.fetchall(
         "SELECT v.participant_id, v.item_id, v.value, coalesce(g.name, '') AS subgroup"
         " FROM votes v JOIN participants p ON p.id = v.participant_id"
-        " LEFT JOIN subgroups g ON g.id = p.subgroup_id WHERE v.step_id = ?", (step_id,))
+        " LEFT JOIN subgroups g ON g.id = p.subgroup_id WHERE v.step_id = ?"
+        " AND p.excluded_at IS NULL", (step_id,))
     return [Ballot(int(r["participant_id"]), int(r["item_id"]), int(r["value"]),
                    r["subgroup"]) for r in rows]
 
 
 async def voter_channels(db: Database, step_id: int) -> dict[str, int]:
-    """Voters of a vote step by channel."""
+    """Voters of a vote step by channel, the excluded left out."""
     rows = await db.fetchall(
         "SELECT p.channel, count(DISTINCT v.participant_id) AS n FROM votes v"
         " JOIN participants p ON p.id = v.participant_id WHERE v.step_id = ?"
-        " GROUP BY p.channel", (step_id,))
+        " AND p.excluded_at IS NULL GROUP BY p.channel", (step_id,))
     return in_channel_order({str(r["channel"]): int(r["n"]) for r in rows})
-
-
-async def counted_subgroups(db: Database, session_id: int, min_members: int) -> list[str]:
-    """Subgroups with at least `min_members` members: those the per-subgroup rule asks."""
-    rows = await db.fetchall(
-        "SELECT g.name FROM subgroups g JOIN participants p ON p.subgroup_id = g.id"
-        " WHERE g.session_id = ? GROUP BY g.id HAVING count(*) >= ?",
-        (session_id, min_members))
-    return [str(r["name"]) for r in rows]
 
 
 async def list_agenda(db: Database, session_id: int) -> list[str]:
@@ -287,8 +279,7 @@ async def results_of(db: Database, seance_id: int, step: Step) -> VoteResults:
     settings = VoteSettings.from_json(step.settings)
     rule = await get_rule(db, seance_id)
     return vote_results(settings, rule, await vote_items(db, seance_id, settings),
-                        await ballots(db, step.id),
-                        await counted_subgroups(db, seance_id, rule.min_votes))
+                        await ballots(db, step.id))
 
 
 async def synthesis_of(db: Database, state: State) -> Synthesis:

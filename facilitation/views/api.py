@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from facilitation import actions, codes, i18n, openapi, security
 from facilitation.i18n_keys import N_, UserError
+from facilitation.limits import NETWORK_PROPOSALS, RateLimited, client_of
 from facilitation.memory import SeanceMemory
 from facilitation.polls import Question, raw_from_json
 from facilitation.proposals import clean_text
@@ -223,7 +224,8 @@ async def join_session(request: Request) -> Response:
     memory = await memory_of(request).by_code(code) if code else None
     if memory is None:
         raise ApiError(404, "unknown_session", N_("No séance has this code."))
-    person, token = await actions.join(services(request), memory, name=name, language=language)
+    person, token = await actions.join(services(request), memory, name=name, language=language,
+                                       client=client_of(request))
     return JSONResponse({"token": token, "participant_id": person.id,
                          "session": {"code": memory.seance.code, "title": memory.seance.title}},
                         201)
@@ -263,7 +265,10 @@ async def submit_answer(request: Request) -> Response:
         raise ApiError(422, "bad_value", N_("“value” must be a whole number on the scale."))
     try:
         value = await actions.submit_answer(services(request), memory, participant,
-                                            question.id, raw_from_json(body), key=key)
+                                            question.id, raw_from_json(body), key=key,
+                                            client=client_of(request))
+    except RateLimited:
+        raise  # 429 with Retry-After, like every refusal for going too fast
     except UserError as error:
         code = ("already_answered" if error.message == actions.ALREADY else
                 "session_closed" if error.message == actions.CLOSED_SEANCE else
@@ -280,9 +285,12 @@ async def submit_proposal(request: Request) -> Response:
     try:
         proposal_id = await actions.submit_proposal(
             services(request), memory, body.get("text"), participant=participant,
-            channel="phone", key=key)
+            channel="phone", key=key, client=client_of(request))
+    except RateLimited:
+        raise
     except UserError as error:
         code = ("session_closed" if error.message == actions.CLOSED_SEANCE else
+                "network_limit" if error.message == NETWORK_PROPOSALS else
                 "proposals_closed" if error.status == 409 else "invalid_proposal")
         raise ApiError(error.status, code, error.message, **error.params) from None
     return JSONResponse({"id": proposal_id, "text": clean_text(body.get("text"))}, 201)

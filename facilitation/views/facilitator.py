@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -17,6 +20,7 @@ from facilitation.live import topic
 from facilitation.polls import RESULTS_MODES, Settings
 from facilitation.seances import Seance
 from facilitation.steering import MOVES
+from facilitation.store import people as sp
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.store import votes as qv
@@ -75,9 +79,32 @@ async def page(request: Request, seance: Seance, token: str, status_code: int = 
         memory = await broadcaster(request).memory.get(seance.id)
         if memory is not None:
             board["paper"] = await paper.picture(db, memory)
+    zone = ZoneInfo(request.app.state.settings.timezone)
+    people = {
+        "listed": await sp.list_people(db, seance.id),
+        "excluded": await sp.list_people(db, seance.id, excluded=True),
+        "minutes": await sp.busy_minutes(db, seance.id),
+        "changed": _int_query(request, "excluded"), "included": _int_query(request, "included"),
+        "local_time": lambda iso: local_time(iso, zone),
+    }
     return render(request, "pages/facilitator.html", status_code=status_code,
                   seance=snap.state.seance, snap=snap, token=token, links=links,
-                  board=board, CARRY_LABELS=CARRY_LABELS, **context)
+                  board=board, CARRY_LABELS=CARRY_LABELS, people=people, **context)
+
+
+def _int_query(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name, "")
+    return int(raw) if raw.isdigit() and len(raw) < 7 else None
+
+
+def local_time(iso: str, zone: dt.tzinfo) -> str:
+    """A stored UTC time ("…T18:42:05+00:00", or a minute "…T18:42") in the room's zone."""
+    minute = len(iso) == 16
+    try:
+        moment = dt.datetime.fromisoformat(iso + "+00:00" if minute else iso)
+    except ValueError:
+        return ""
+    return moment.astimezone(zone).strftime("%H:%M" if minute else "%H:%M:%S")
 
 
 def _back(request: Request, token: str) -> Response:
@@ -217,6 +244,32 @@ async def ws(websocket: WebSocket) -> None:
     assert snap is not None  # noqa: S101
     await pump(websocket, b.hub, topic(seance.id, f"facilitator:{language}"),
                [b.facilitator_fragment(snap, language)], credential=token)
+
+
+MINUTE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d$")
+
+
+async def exclusion(request: Request) -> Response:
+    """Exclude participants (ticked, or all who joined in one minute), or include them
+    again: `action` = exclude / include, `participant` (any number), `minute`."""
+    memory, token = await memory_for_link(request, "facilitator")
+    form = await read_form(request)
+    action = form.get("action")
+    minute = str(form.get("minute", ""))
+    if action not in ("exclude", "include") or (minute and not MINUTE.match(minute)):
+        raise HTTPException(422, "action")
+    ids = [int(raw) for raw in form.getlist("participant")
+           if isinstance(raw, str) and raw.isdigit() and len(raw) < 12]
+    try:
+        changed = await actions.exclude(services(request), memory, ids,
+                                        excluded=action == "exclude", minute=minute or None)
+    except UserError as error:
+        return await page(request, memory.seance, token, status_code=error.status,
+                          error=error.message, error_params=error.params)
+    # Back to the list (redrawn in place with JavaScript), saying what was done.
+    target = request.url_for("facilitator:show", token=token).include_query_params(
+        **{"excluded" if action == "exclude" else "included": changed})
+    return RedirectResponse(str(target) + "#exclusion", 303)
 
 
 async def set_count(request: Request) -> Response:

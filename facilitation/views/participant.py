@@ -13,6 +13,7 @@ from starlette.websockets import WebSocket
 from facilitation import actions, codes, i18n, panels, security
 from facilitation.broadcast import PanelPush
 from facilitation.i18n_keys import N_, UserError
+from facilitation.limits import RateLimited, client_of
 from facilitation.live import topic
 from facilitation.memory import SeanceMemory
 from facilitation.panels import Panel
@@ -105,11 +106,15 @@ async def join(request: Request) -> Response:
         if raw_group and subgroup is None:
             raise UserError(N_("Choose your table from the list."))
         _person, token = await actions.join(services(request), memory, name=raw_name,
-                                            language=language, subgroup=subgroup)
+                                            language=language, subgroup=subgroup,
+                                            client=client_of(request))
     except UserError as error:
-        return render(request, "pages/join.html", status_code=422, seance=seance,
-                      name=raw_name[:MAX_NAME], chosen=language_of(request, language),
-                      error=error.message, limit=MAX_NAME, subgroups=subgroups)
+        # Everything chosen stays: "Take part" pressed again sends the same.
+        return retry_after(render(
+            request, "pages/join.html", status_code=error.status, seance=seance,
+            name=raw_name[:MAX_NAME], chosen=language_of(request, language),
+            error=error.message, error_params={"limit": MAX_NAME, **error.params},
+            subgroups=subgroups, chosen_group=subgroup), error)
     response = RedirectResponse(request.url_for("participant:show", code=seance.code), 303)
     secure = request.app.state.settings.secure_cookies
     response.set_cookie(COOKIE_PREFIX + seance.code, token, max_age=YEAR // 12, httponly=True,
@@ -136,6 +141,26 @@ async def respond(request: Request, memory: SeanceMemory, participant: Participa
                   state=state, panel=panel, participant=participant,
                   version=broadcaster(request).phone_version(memory.seance.id),
                   closed=memory.structure.closed, **context)
+
+
+def retry_after(response: Response, error: UserError) -> Response:
+    """A refusal for going too fast says when to send again."""
+    if isinstance(error, RateLimited):
+        response.headers["retry-after"] = str(error.retry_after)
+    return response
+
+
+async def refused(request: Request, memory: SeanceMemory, participant: Participant,
+                  error: UserError, panel: Panel | None = None, **context: Any) -> Response:
+    """The panel again with the refusal's message and what was sent. Sent too fast with
+    JavaScript, only a line above the form, which sends the same again by itself after
+    Retry-After (ranking.js, as for a server too busy)."""
+    if isinstance(error, RateLimited) and is_htmx(request):
+        return retry_after(render(request, "partials/busy.html", status_code=429,
+                                  reason=error.reason), error)
+    return retry_after(await respond(request, memory, participant, panel,
+                                     status_code=error.status, error=error.message,
+                                     error_params=error.params, **context), error)
 
 
 def _saved(request: Request, seance: Seance) -> Response:
@@ -168,16 +193,14 @@ async def answer(request: Request) -> Response:
     raw = raw_from_form(form)
     try:
         await actions.submit_answer(services(request), memory, participant, question_id,
-                                    raw, key=idempotency_key(form))
+                                    raw, key=idempotency_key(form), client=client_of(request))
     except UserError as error:
         # Keep the form on screen for a fixable mistake; a closed question moves on.
         question = memory.question(question_id) if question_id is not None else None
         keep = question is not None and question.is_open and error.status != 409
-        return await respond(request, memory, participant,
+        return await refused(request, memory, participant, error,
                              Panel("question", question, sent_back(question, raw))
-                             if keep and question is not None else None,
-                             status_code=error.status, error=error.message,
-                             error_params=error.params)
+                             if keep and question is not None else None)
     return await _done(request, memory, participant)
 
 
@@ -188,10 +211,9 @@ async def propose(request: Request) -> Response:
     try:
         await actions.submit_proposal(services(request), memory, form.get("text"),
                                       participant=participant, channel="phone",
-                                      key=idempotency_key(form))
+                                      key=idempotency_key(form), client=client_of(request))
     except UserError as error:
-        return await respond(request, memory, participant, status_code=error.status,
-                             error=error.message, error_params=error.params,
+        return await refused(request, memory, participant, error,
                              draft=str(form.get("text", ""))[:2000])
     return await _done(request, memory, participant)
 
@@ -202,10 +224,9 @@ async def cast_vote(request: Request) -> Response:
     form = await read_form(request)
     try:
         await actions.cast_vote(services(request), memory, participant.id, form,
-                                key=idempotency_key(form))
+                                key=idempotency_key(form), client=client_of(request))
     except UserError as error:
-        return await respond(request, memory, participant, status_code=error.status,
-                             error=error.message, error_params=error.params)
+        return await refused(request, memory, participant, error)
     return await _done(request, memory, participant)
 
 

@@ -16,6 +16,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from facilitation import actions, i18n, sms
 from facilitation.i18n_keys import N_, UserError
+from facilitation.limits import TOO_MANY_TRIES, Limits, RateLimited, client_of
 from facilitation.polls import RawAnswer
 from facilitation.seances import Seance
 from facilitation.store import Database
@@ -59,7 +60,15 @@ async def inbound(request: Request) -> Response:
     if not settings.sms_secret:
         raise HTTPException(404)
     sent = request.query_params.get("secret") or request.headers.get("x-eclair-secret", "")
+    limits: Limits = request.app.state.limits
+    client = client_of(request)
+    wait = limits.sms_secret_wait(client)
+    if wait:  # wrong secrets tried over and over: slowed down, whatever is sent now
+        refusal = RateLimited(TOO_MANY_TRIES, TOO_MANY_TRIES, wait)
+        return PlainTextResponse("too many tries", status_code=429,
+                                 headers={"retry-after": str(refusal.retry_after)})
     if not hmac.compare_digest(sent.encode(), settings.sms_secret.encode()):
+        limits.sms_secret_failed(client)
         return PlainTextResponse("forbidden", status_code=403)
     form = await request.form(max_files=0, max_fields=30, max_part_size=4096)
     number = clean(next((str(form[f]) for f in SENDER_FIELDS if form.get(f)), ""))[:40]
@@ -89,7 +98,11 @@ async def inbound(request: Request) -> Response:
         parsed = sms.choices_of(question, message.answer)
         raw = RawAnswer(value=parsed) if isinstance(parsed, int) else RawAnswer(choices=parsed)
         token_hash = sms.number_hash(request.app.state.phone_key, f"{seance.id}:{number}")
-        await actions.answer_by_sms(services(request), memory, token_hash, question, raw)
+        await actions.answer_by_sms(services(request), memory, token_hash, question, raw,
+                                    client=client)
+    except RateLimited as error:
+        return PlainTextResponse(tr.gettext(error.message, **error.params), status_code=429,
+                                 headers={"retry-after": str(error.retry_after)})
     except UserError as error:
         reply = tr.gettext(error.message, **error.params)
         return PlainTextResponse(reply, status_code=200 if error.status == 200 else 422)

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from facilitation import actions, plans, richtext
 from facilitation.i18n_keys import N_, UserError
+from facilitation.limits import RateLimited, client_of
 from facilitation.seances import Seance, State, Step
 from facilitation.store import queries as q
 from facilitation.store import votes as qv
@@ -219,7 +220,10 @@ async def api_submit_vote(request: Request) -> Response:
         if isinstance(body.get(name), dict):
             form.update({f"{prefix}{k}": v for k, v in body[name].items()})
     try:
-        await actions.cast_vote(services(request), memory, participant.id, form, key=key)
+        await actions.cast_vote(services(request), memory, participant.id, form, key=key,
+                                client=client_of(request))
+    except RateLimited:
+        raise  # 429 with Retry-After, like every refusal for going too fast
     except UserError as error:
         code = "vote_closed" if error.status == 409 else "invalid_vote"
         raise ApiError(error.status, code, error.message, **error.params) from None

@@ -1,12 +1,11 @@
-// The participant page's script. A server too busy answers 503 with Retry-After: the same
-// form (with its idempotency key, so it counts once) is sent again after that delay, saying
-// so above the form; after five tries it asks the person to press again. A panel fetch is
-// made again the same way.
+// The participant page's script. Refused with Retry-After (503: full, 429: too fast), a
+// form is sent again after it (its idempotency key makes it count once), saying so above;
+// after five tries the person is asked to press again. Panel fetches are retried alike.
 (function () {
   "use strict";
   document.addEventListener("htmx:responseError", function (event) {
     var xhr = event.detail.xhr, elt = event.detail.elt;
-    if (xhr.status !== 503 || !elt) return;
+    if (xhr.status !== 503 && xhr.status !== 429 || !elt) return;
     var tries = (+elt.getAttribute("data-tries") || 0) + 1, form = elt.tagName === "FORM";
     elt.setAttribute("data-tries", tries);
     if (form) {
@@ -24,7 +23,7 @@
       elt.removeAttribute("data-tries");
       return;
     }
-    var wait = (parseFloat(xhr.getResponseHeader("Retry-After")) || 1) * (500 + 1000 * Math.random());
+    var wait = (parseFloat(xhr.getResponseHeader("Retry-After")) || 1) * (1000 + 500 * Math.random());
     setTimeout(function () {
       if (form) htmx.trigger(elt, "submit");
       else htmx.ajax("GET", elt.getAttribute("hx-get"), { target: "#panel", swap: "outerHTML" });

@@ -124,3 +124,39 @@ def test_the_busy_page_is_accessible(browser, full):
     assert page.get_by_role("link", name="Retour à la page").get_attribute("href") == \
         f"/j/{full.code}"
     check(page, "busy page")
+
+
+def _drain_answers(server, phone) -> None:
+    """The phone's participant answers ten times through the API with its own token (the
+    cookie): a person's burst of answers is used up, the next one waits 2 seconds."""
+    token = next(c["value"] for c in phone.context.cookies() if c["name"].startswith("eclair_p_"))
+    fac = {"authorization": f"Bearer {server.token('facilitator')}"}
+    state = httpx.get(f"{server.base}/api/sessions/{server.code}/state", headers=fac).json()
+    question = state["questions"][0]
+    url = f"{server.base}/api/sessions/{server.code}/questions/{question['id']}/answers"
+    for _ in range(10):
+        r = httpx.post(url, json={"choices": [question["choices"][0]["id"]]},
+                       headers={"authorization": f"Bearer {token}"})
+        assert r.status_code == 201
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_phone_sending_too_fast_is_told_to_wait_and_keeps_its_answer(browser, server,
+                                                                        javascript):
+    phone = _phone(browser, server, javascript)
+    _drain_answers(server, phone)
+    phone.get_by_role("button", name="Envoyer ma réponse").click()
+    if javascript:
+        # One line above the form, then the phone sends the same answer again by itself.
+        phone.get_by_role("status").filter(has_text="Vous envoyez très vite.").wait_for()
+        assert phone.get_by_label("En bus ou en tram").is_checked()
+        check(phone, "too fast, with JavaScript")
+        phone.get_by_text("Merci, votre réponse est enregistrée.").wait_for(timeout=15_000)
+    else:
+        text = phone.locator("main").inner_text()
+        assert "Vous envoyez très vite. Attendez 2 secondes, puis renvoyez." in text
+        assert phone.get_by_label("En bus ou en tram").is_checked()  # what was chosen stays
+        phone.wait_for_timeout(2_100)
+        phone.get_by_role("button", name="Envoyer ma réponse").click()
+        phone.get_by_text("Merci, votre réponse est enregistrée.").wait_for()
+    assert _results(server)["choices"][1]["count"] == 1  # the phone's own choice counted
