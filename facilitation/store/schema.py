@@ -387,7 +387,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX organiser_sessions_expiry ON organiser_sessions(expires_at);
     """,
-    # 18 (limits branch; renumber at merge): participants the facilitator excluded: what
+    # 18: participants the facilitator excluded: what
     # they sent is kept and counts nowhere while `excluded_at` is set; every exclusion and
     # inclusion is audited.
     """
