@@ -16,6 +16,8 @@ import argon2
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from facilitation import limits
+
 CSRF_COOKIE = "eclair_csrf"
 CSRF_FIELD = "csrf"
 CSRF_HEADER = "x-csrf-token"
@@ -209,7 +211,6 @@ class LoginThrottle:
         self.clock = clock
         self._addresses: OrderedDict[str, deque[float]] = OrderedDict()
         self._names: OrderedDict[str, deque[float]] = OrderedDict()
-        self._key = secrets.token_bytes(16)  # addresses are held only as keyed digests
         # Each check holds 64 MiB for 0.15 s: two at a time (one per core), off the loop.
         self.hashing = asyncio.Semaphore(2)
 
@@ -259,7 +260,9 @@ class LoginThrottle:
             return await asyncio.to_thread(hash_password, password)
 
     def _address_key(self, address: str) -> str:
-        return hmac.new(self._key, address.encode(), hashlib.sha256).hexdigest()[:32]
+        # Held only as a keyed digest and, as the rate limits do, an IPv6 /64 as one client
+        # (one home, one phone): rotating addresses inside it gives no fresh budget.
+        return limits.address_key(address).hex()
 
     def _failures(self, table: OrderedDict[str, deque[float]], key: str) -> deque[float]:
         failures = table.get(key)

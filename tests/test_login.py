@@ -198,3 +198,12 @@ def test_the_throttle_forgets_after_its_window_and_holds_a_bounded_memory():
     for i in range(500):
         throttle.attempt(f"address {i}", f"name {i}")
     assert len(throttle._addresses) <= 50 and len(throttle._names) <= 50
+
+
+def test_addresses_in_one_ipv6_64_share_their_failures():
+    """Rotating addresses inside one /64 (one home, one phone) gave fresh budgets."""
+    throttle = security.LoginThrottle(per_address=3, per_name=1000, pause=0, max_pause=0)
+    for i in range(3):
+        throttle.attempt(f"2001:db8:1:2::{i + 1}", f"name{i}")
+    assert throttle.address_wait("2001:db8:1:2:ffff::9") > 0
+    assert throttle.address_wait("2001:db8:1:3::1") == 0  # another /64: another client
