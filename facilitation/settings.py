@@ -43,6 +43,8 @@ class Settings:
     sms_number: str = ""
     # Times of the day in reports (steps' start times) are given in this zone.
     timezone: str = "Europe/Paris"
+    # The automatic purge of raw data past its retention: at start, then this often; 0: off.
+    purge_hours: float = 24.0
     templates_dir: Path = field(default=ROOT / "templates")
     static_dir: Path = field(default=ROOT / "static")
     sessions_dir: Path = field(default=ROOT / "sessions")
@@ -69,6 +71,7 @@ class Settings:
             "sms_secret": os.environ.get("ECLAIR_SMS_SECRET", ""),
             "sms_number": os.environ.get("ECLAIR_SMS_NUMBER", ""),
             "max_in_flight": int(os.environ.get("ECLAIR_MAX_IN_FLIGHT", cls.max_in_flight)),
+            "purge_hours": float(os.environ.get("ECLAIR_PURGE_HOURS", cls.purge_hours)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
