@@ -654,3 +654,21 @@ def test_every_table_is_either_purged_or_kept_on_purpose(client):
                                              " 'table' AND name NOT LIKE 'sqlite_%'")}
     assert tables - KEPT - set(qpriv.RAW_ROWS) == set()
     assert KEPT & set(qpriv.RAW_ROWS) == set()
+
+
+def test_deleting_a_seance_takes_it_out_of_the_confirmed_crosscutting_elements(
+        seance, client, organiser):
+    workshop = seance.call(q.get_session, seance.id).workshop_id
+
+    def confirmed(conn):
+        for members in ([[1, "navette"], [2, "bus"]], [[1, "a"], [2, "b"], [3, "c"]]):
+            conn.execute("INSERT INTO crosscutting (workshop_id, title, members, state,"
+                         " created_at) VALUES (?, 'T', ?, 'confirmed', '2026-01-01')",
+                         (workshop, json.dumps(members)))
+
+    client.portal.call(client.app.state.db.write, confirmed)
+    url = f"/organiser/sessions/{seance.id}/delete"
+    client.post(url, data={"csrf": csrf_of(client.get(url).text), "confirm": "1"})
+    left = client.portal.call(client.app.state.db.fetchall,
+                              "SELECT members FROM crosscutting", ())
+    assert [json.loads(r[0]) for r in left] == [[[2, "b"], [3, "c"]]]
