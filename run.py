@@ -1,4 +1,5 @@
-"""The one entry point: `python run.py [--demo]` serves Éclair; `create-organiser` adds a login."""
+"""The one entry point: `python run.py [--demo]` serves Éclair; `create-organiser` adds a login;
+`purge [--dry-run]` deletes the raw data whose retention period is over."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ import getpass
 import os
 import secrets
 import sys
+import zoneinfo
 from pathlib import Path
 
 import uvicorn
 
-from facilitation import plans, qr, security
+from facilitation import plans, purge, qr, security
 from facilitation.app import create_app
 from facilitation.settings import Settings
 from facilitation.store import Database
@@ -24,7 +26,7 @@ DEMO_PLAN = "demo.toml"
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="run.py", description="Éclair: participatory workshops")
     parser.add_argument("command", nargs="?", default="serve",
-                        choices=["serve", "create-organiser"])
+                        choices=["serve", "create-organiser", "purge"])
     parser.add_argument("--host", help="address to listen on (ECLAIR_HOST, default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port (ECLAIR_PORT, default 8000)")
     parser.add_argument("--db", type=Path, help="SQLite file (ECLAIR_DB, default data/eclair.db)")
@@ -33,6 +35,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--base-url", help="public address for links and QR codes "
                         "(ECLAIR_BASE_URL, default http://HOST:PORT)")
     parser.add_argument("--username", help="create-organiser: the login name")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="purge: say what would be deleted, change nothing")
     return parser.parse_args(argv)
 
 
@@ -41,6 +45,18 @@ async def create_organiser(settings: Settings, username: str, password: str) -> 
     await db.open()
     try:
         await q.upsert_organiser(db, username, security.hash_password(password))
+    finally:
+        await db.close()
+
+
+async def purge_now(settings: Settings, dry_run: bool) -> str:
+    """The raw data of every démarche past its retention period, deleted (or counted)."""
+    zone = zoneinfo.ZoneInfo(settings.timezone)
+    db = Database(settings.db_path)
+    await db.open()
+    try:
+        outcomes = await purge.purge_due(db, purge.today(zone), zone, dry_run=dry_run)
+        return purge.describe(outcomes, dry_run)
     finally:
         await db.close()
 
@@ -94,6 +110,9 @@ def main(argv: list[str]) -> int:
             return 2
         asyncio.run(create_organiser(settings, username, password))
         print(f"OK: {username}")
+        return 0
+    if args.command == "purge":
+        print(asyncio.run(purge_now(settings, args.dry_run)))
         return 0
     if settings.demo:
         _session_id, links, code, new_password = asyncio.run(load_demo(settings))

@@ -21,11 +21,13 @@ from facilitation.memory import (
     Answered,
     Changed,
     Checked,
+    Erased,
     Event,
     Excluded,
     Joined,
     Memory,
     Proposed,
+    Retracted,
     SeanceMemory,
     Voted,
     Withdrawn,
@@ -42,7 +44,7 @@ from facilitation.polls import (
 from facilitation.proposals import ProposalError, StepSettings, check_limit, clean_text
 from facilitation.seances import MAX_NAME, Participant, clean_name
 from facilitation.settings import Settings as AppSettings
-from facilitation.store import Database, cards
+from facilitation.store import Database, cards, deletion
 from facilitation.store import crowd as sc
 from facilitation.store import people as sp
 from facilitation.store import proposals as qp
@@ -77,7 +79,7 @@ class Services:
 
     def announce(self, event: Event) -> None:
         self.memory.apply(event)
-        if isinstance(event, Changed):
+        if isinstance(event, Changed | Erased):
             self.broadcaster.state_changed(event.session_id)
         else:
             self.broadcaster.answers_changed(event.session_id)
@@ -613,3 +615,17 @@ async def answer_by_sms(s: Services, memory: SeanceMemory, number_hash: str,
     await s.write(sc.save_answer(question.id, person.id, value, False),
                   lambda _: Answered(sid, question.id, person.id, value))
     return value
+
+
+# Privacy -------------------------------------------------------------------------------
+
+
+async def delete_contributions(s: Services, memory: SeanceMemory,
+                               participant: Participant) -> deletion.Retraction:
+    """A participant deletes their answers, proposals and votes, and their first name,
+    while the séance is open: the live results lose them at once."""
+    if memory.structure.closed:
+        raise UserError(deletion.CLOSED, 409)
+    sid = memory.seance.id
+    return await s.write(deletion.retract(sid, participant.id),
+                         lambda _: [Retracted(sid, participant.id), Voted(sid)])

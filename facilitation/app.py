@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import functools
@@ -20,13 +21,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from facilitation import security, timer
+from facilitation import audit, purge, security, timer
 from facilitation.actions import Services
 from facilitation.broadcast import Broadcaster
 from facilitation.i18n_keys import N_
 from facilitation.limits import Limits, RateLimited
 from facilitation.live import Hub
-from facilitation.memory import Memory
+from facilitation.memory import Erased, Memory
 from facilitation.pressure import Shedder
 from facilitation.routes import routes
 from facilitation.settings import Settings
@@ -191,9 +192,18 @@ def create_app(settings: Settings) -> Starlette:
         db.after_unannounced = memory.invalidate
         await db.write(purge_idempotency(
             (dt.datetime.now(dt.UTC) - dt.timedelta(days=2)).isoformat(timespec="seconds")))
+        services: Services = app.state.services
+        daily = asyncio.create_task(purge.daily(
+            db, zoneinfo.ZoneInfo(settings.timezone), settings.purge_hours,
+            lambda done: services.announce(Erased(done.session_id)))
+        ) if settings.purge_hours > 0 else None
         try:
             yield
         finally:
+            if daily is not None:
+                daily.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await daily
             await app.state.broadcaster.close()
             await db.close()
 
@@ -206,6 +216,7 @@ def create_app(settings: Settings) -> Starlette:
             Middleware(GZipMiddleware, minimum_size=500),
             Middleware(LazySessionMiddleware),
             Middleware(OrganiserLogins),
+            Middleware(audit.AuditMiddleware),
         ],
         exception_handlers={
             HTTPException: http_error,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from facilitation import tallies
@@ -82,13 +82,31 @@ class Checked:
 
 
 @dataclass(frozen=True)
+class Retracted:
+    """A participant deleted what they sent (answers, proposals, votes) and their first
+    name; they stay joined."""
+
+    session_id: int
+    participant_id: int
+
+
+@dataclass(frozen=True)
+class Erased:
+    """The séance's people and all they sent were deleted (its purge, or the séance
+    itself): nothing of them stays in memory."""
+
+    session_id: int
+
+
+@dataclass(frozen=True)
 class Changed:
     """Anything else about the séance moved (step, questions, settings, links…)."""
 
     session_id: int
 
 
-Event = Joined | Answered | Withdrawn | Proposed | Voted | Checked | Excluded | Changed
+Event = (Joined | Answered | Withdrawn | Proposed | Voted | Checked | Excluded | Changed
+         | Retracted | Erased)
 
 
 # One séance ----------------------------------------------------------------------------
@@ -150,6 +168,20 @@ class Crowd:
                 self.channels[known.channel] += -1 if event.excluded else 1
                 if self.channels[known.channel] <= 0:
                     del self.channels[known.channel]
+        elif isinstance(event, Retracted):
+            who = event.participant_id
+            for answers in self.answers.values():
+                answers.pop(who, None)
+            for key in [key for key in self.proposals if key[1] == who]:
+                del self.proposals[key]
+            known = self.participants.get(who)
+            if known is not None:
+                self.participants[who] = replace(known, name="")
+        elif isinstance(event, Erased):
+            # Also a crowd being read while the séance was erased: what it read may be gone.
+            for part in (self.participants, self.by_token, self.by_card, self.answers,
+                         self.proposals, self.channels, self.excluded):
+                part.clear()
 
     def counted(self, question_id: int) -> dict[int, Any]:
         """A question's answers that count: by participant, the excluded left out."""
@@ -322,8 +354,10 @@ class Memory:
                     break  # nothing changed while reading: this is current
             # Stale until now: a request meanwhile waits for this load, never the old one.
             self._stale.discard(session_id)
-            if structure is None:
+            if structure is None:  # deleted: its code may one day open another séance
                 self._structures.pop(session_id, None)
+                for code in [c for c, sid in self._codes.items() if sid == session_id]:
+                    del self._codes[code]
             else:
                 self._structures[session_id] = structure
                 self._codes[structure.seance.code] = session_id
@@ -361,6 +395,12 @@ class Memory:
         """A committed write's event, in commit order."""
         session_id = event.session_id
         if isinstance(event, Changed):
+            self.invalidate(session_id)
+            return
+        if isinstance(event, Erased):
+            if session_id in self._buffered:
+                self._buffered[session_id].append(event)
+            self._crowds.pop(session_id, None)
             self.invalidate(session_id)
             return
         if session_id in self._buffered:

@@ -12,12 +12,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from facilitation import polls, snapshot, tallies, voting
 from facilitation.i18n_keys import N_
 from facilitation.proposals import Proposal, Theme
 from facilitation.seances import Presence, Seance, Step, Workshop
 from facilitation.tallies import Results
 from facilitation.text import clean
 from facilitation.voting import ConsensusRule, Synthesis, VoteResults
+from facilitation.words import WordGroup
 
 SECTIONS = ("summary", "agenda", "method", "discussion", "poll", "exchanges", "decisions",
             "votes", "notes", "next", "annex")
@@ -99,6 +101,34 @@ class VoteRun:
 
     step: Step
     results: VoteResults
+
+
+@dataclass(frozen=True)
+class Frozen:
+    """What a séance's report is built from, apart from its plan (steps, agenda, rule) and
+    its edits: who took part, each question's and each vote's results, the proposals on
+    the board (without their authors) and the themes. Read from the raw rows while they
+    exist; once they are purged, from the copy kept just before, so the report and the
+    démarche synthesis read the same as they did."""
+
+    presence: Presence
+    polls: tuple[PollResult, ...]
+    proposals: tuple[Proposal, ...]  # on the board only
+    themes: tuple[Theme, ...]
+    votes: tuple[VoteRun, ...]  # every vote step, with or without voters
+    double_entry: tuple[int, int] = (0, 0)
+    vote_totals: tuple[Mapping[str, Any], ...] = ()  # the raw data's totals of the votes
+    closed_at: str | None = None  # when the séance was closed, as it was frozen
+
+    def to_json(self) -> str:
+        return snapshot.dumps(self)
+
+    @classmethod
+    def from_json(cls, text: str) -> Frozen:
+        frozen = snapshot.loads(text, FROZEN_KINDS)
+        if not isinstance(frozen, Frozen):
+            raise snapshot.SnapshotError("not a frozen report")
+        return frozen
 
 
 @dataclass(frozen=True)
@@ -232,3 +262,14 @@ def theme_blocks(proposals: Sequence[Proposal], themes: Sequence[Theme],
 
 def clean_note(raw: object) -> str:
     return clean(str(raw or "")).strip()[:MAX_NOTE]
+
+
+# Every class a frozen report may hold, and nothing else: a snapshot is read back only
+# into these.
+FROZEN_KINDS: tuple[type, ...] = (
+    Frozen, Presence, PollResult, VoteRun, Proposal, Theme, Step,
+    tallies.ChoiceResults, tallies.MatrixResults, tallies.TextResults, tallies.RankingResults,
+    tallies.Bar, tallies.MatrixRow, tallies.RankingRow, WordGroup,
+    polls.Question, polls.Choice, polls.Settings,
+    voting.VoteResults, voting.Row, voting.Item, voting.Verdict, voting.AgreeTally,
+)

@@ -53,6 +53,8 @@ class Settings:
     phone_key_file: Path | None = None
     # Times of the day in reports (steps' start times) are given in this zone.
     timezone: str = "Europe/Paris"
+    # The automatic purge of raw data past its retention: at start, then this often; 0: off.
+    purge_hours: float = 24.0
     templates_dir: Path = field(default=ROOT / "templates")
     static_dir: Path = field(default=ROOT / "static")
     sessions_dir: Path = field(default=ROOT / "sessions")
@@ -103,6 +105,7 @@ class Settings:
             "join_burst": int(os.environ.get("ECLAIR_JOIN_BURST", cls.join_burst)),
             "join_per_minute": int(os.environ.get("ECLAIR_JOIN_PER_MINUTE",
                                                   cls.join_per_minute)),
+            "purge_hours": float(os.environ.get("ECLAIR_PURGE_HOURS", cls.purge_hours)),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

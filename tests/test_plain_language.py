@@ -19,6 +19,8 @@ PARTICIPANT_FILES = (
     "templates/pages/home.html", "templates/pages/join.html",
     "templates/pages/participant.html", "templates/pages/error.html",
     "templates/pages/accessibility.html", "templates/partials/participant_header.html",
+    "templates/pages/privacy.html", "templates/pages/participant_delete.html",
+    "facilitation/store/deletion.py",
     "templates/partials/participant_panel.html", "templates/components/answers.html",
     "templates/components/decisions.html", "templates/report/kit.html",
     "templates/report/cards.html", "templates/report/vote_cards.html",

@@ -22,25 +22,31 @@ JSON_COLUMNS = {"answers": ("value",), "questions": ("settings",), "steps": ("se
                 "card_entries": ("value",), "card_corrections": ("before", "after")}
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?")
+VOTE_COLUMNS = ("step_id", "method", "item_kind", "item_id", "voters", "agree", "disagree",
+                "passes", "points", *(f"grade_{g}" for g in range(7)))
 TOTAL_COLUMNS = ("question_id", "question", "kind", "n", "option", "level", "count",
                  "percent", "points", "mean_rank", "mean", "median")
 
 
 def to_json(report_meta: Mapping[str, Any], data: Mapping[str, Rows],
-            results: Sequence[Results] = ()) -> bytes:
+            results: Sequence[Results] = (), votes: Rows | None = None) -> bytes:
+    """`votes`: the votes' totals when the votes themselves are gone (a purged séance keeps
+    them frozen); else they are counted from the rows."""
     return json.dumps({"seance": report_meta, **decoded(data),
                        "totals": {"questions": question_totals(results),
-                                  "votes": vote_totals(data)}},
+                                  "votes": list(vote_totals(data) if votes is None
+                                                else votes)}},
                       ensure_ascii=False, indent=2, default=str).encode()
 
 
-def to_csv_zip(data: Mapping[str, Rows], results: Sequence[Results] = ()) -> bytes:
+def to_csv_zip(data: Mapping[str, Rows], results: Sequence[Results] = (),
+               votes: Rows | None = None) -> bytes:
     """One UTF-8 CSV per kind (with a BOM, so spreadsheet software reads the accents), the
     totals, and the Pol.is layout in its own folder."""
-    comments, votes = polis(data)
+    comments, polis_votes = polis(data)
     files: dict[str, Rows] = {**data, "question_totals": question_totals(results),
-                              "vote_totals": vote_totals(data),
-                              "polis/comments": comments, "polis/votes": votes}
+                              "vote_totals": vote_totals(data) if votes is None else votes,
+                              "polis/comments": comments, "polis/votes": polis_votes}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for kind, rows in files.items():
@@ -138,9 +144,7 @@ def vote_totals(data: Mapping[str, Rows]) -> list[dict[str, Any]]:
         else:
             row.update({f"grade_{g}": counts[g] for g in range(7)})
         rows.append(row)
-    columns = ("step_id", "method", "item_kind", "item_id", "voters", "agree", "disagree",
-               "passes", "points", *(f"grade_{g}" for g in range(7)))
-    return [{column: row.get(column, "") for column in columns} for row in rows]
+    return [{column: row.get(column, "") for column in VOTE_COLUMNS} for row in rows]
 
 
 def _millis(at: Any) -> tuple[int | str, str]:
@@ -179,7 +183,8 @@ def polis(data: Mapping[str, Rows]) -> tuple[list[dict[str, Any]], list[dict[str
     return comments, rows
 
 
-HEADERS = {"polis/comments": ("timestamp", "datetime", "comment-id", "author-id", "agrees",
+HEADERS = {"vote_totals": VOTE_COLUMNS,
+           "polis/comments": ("timestamp", "datetime", "comment-id", "author-id", "agrees",
                               "disagrees", "moderated", "comment-body"),
            "polis/votes": ("timestamp", "datetime", "comment-id", "voter-id", "vote"),
            "question_totals": TOTAL_COLUMNS}

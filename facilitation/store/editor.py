@@ -20,6 +20,8 @@ from facilitation.store.database import Database
 from facilitation.store.queries import _insert_question, now
 
 Op = Callable[[sqlite3.Connection], object]
+PURGED = N_("This séance's raw data was deleted at the end of its retention period: it "
+            "cannot be reopened.")
 REACHED = N_("This step has already been reached during the séance: it stays in place.")
 
 
@@ -348,12 +350,14 @@ def reopen(session_id: int, who: str) -> Op:
     """Make a closed séance writable again, and say so in its audit trail."""
 
     def op(conn: sqlite3.Connection) -> None:
-        row = conn.execute("SELECT closed_at FROM sessions WHERE id = ?",
+        row = conn.execute("SELECT closed_at, purged_at FROM sessions WHERE id = ?",
                            (session_id,)).fetchone()
         if row is None:
             raise LookupError(session_id)
         if row["closed_at"] is None:
             raise EditError(N_("This séance is not closed."), 409)
+        if row["purged_at"] is not None:  # its people and what they sent are gone
+            raise EditError(PURGED, 409)
         conn.execute("UPDATE sessions SET closed_at = NULL WHERE id = ?", (session_id,))
         conn.execute("INSERT INTO session_audit (session_id, action, who, at)"
                      " VALUES (?, 'reopened', ?, ?)", (session_id, who, now()))

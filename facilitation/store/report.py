@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from dataclasses import replace
 
+from facilitation.exports import data
 from facilitation.report import (
     Edits,
+    Frozen,
     PollResult,
     Report,
     VoteRun,
@@ -44,17 +47,17 @@ async def set_headcount(db: Database, session_id: int, count: int | None) -> Non
     await db.write(op)
 
 
-async def build(db: Database, session_id: int, zone: dt.tzinfo = dt.UTC) -> Report | None:
-    """The séance's report as it stands: a draft until the séance is closed."""
-    seance = await q.get_session(db, session_id)
-    if seance is None:
-        return None
-    workshop = await q.get_workshop(db, seance.workshop_id)
-    assert workshop is not None  # noqa: S101
+async def frozen_of(db: Database, session_id: int) -> Frozen | None:
+    """What the report of a purged séance is built from, kept when its raw rows went."""
+    row = await db.fetchone("SELECT data FROM frozen_reports WHERE session_id = ?",
+                            (session_id,))
+    return Frozen.from_json(row["data"]) if row else None
+
+
+async def gather(db: Database, session_id: int) -> Frozen:
+    """What the report is built from, read from the raw rows as they are now."""
     state = await q.get_state(db, session_id)
     assert state is not None  # noqa: S101
-    closed = await db.fetchone("SELECT closed_at FROM sessions WHERE id = ?", (session_id,))
-    edits = await get_edits(db, session_id)
     polls = []
     for step in state.steps:
         if step.kind != "poll":
@@ -64,30 +67,56 @@ async def build(db: Database, session_id: int, zone: dt.tzinfo = dt.UTC) -> Repo
                 continue
             polls.append(PollResult(await q.results(db, question),
                                     await q.answer_channels(db, question.id)))
-    themes, unsorted = theme_blocks(await qp.list_proposals(db, session_id),
-                                    await qp.list_themes(db, session_id), edits)
-    votes = [VoteRun(step, await qv.results_of(db, session_id, step))
-             for step in state.steps if step.kind == "vote"]
+    # Who wrote a proposal, and the texts merged into it, are not part of the report.
+    proposals = tuple(replace(p, participant_id=None, originals=())
+                      for p in await qp.list_proposals(db, session_id) if p.on_board)
+    votes = tuple([VoteRun(step, await qv.results_of(db, session_id, step))
+                   for step in state.steps if step.kind == "vote"])
+    closed = await db.fetchone("SELECT closed_at FROM sessions WHERE id = ?", (session_id,))
+    raw_votes: dict[str, list[dict[str, object]]] = {}
+    for kind in ("steps", "votes"):
+        raw_votes[kind] = [dict(row) for row in await db.fetchall(RAW[kind], (session_id,))]
+    return Frozen(
+        presence=await q.presence(db, session_id), polls=tuple(polls), proposals=proposals,
+        themes=tuple(await qp.list_themes(db, session_id)), votes=votes,
+        double_entry=await cards.verified_cards(
+            db, session_id, [poll.results.question.id for poll in polls]),
+        vote_totals=tuple(data.vote_totals(raw_votes)),
+        closed_at=str(closed["closed_at"]) if closed and closed["closed_at"] else None)
+
+
+async def build(db: Database, session_id: int, zone: dt.tzinfo = dt.UTC) -> Report | None:
+    """The séance's report as it stands: a draft until the séance is closed. A purged
+    séance's report is built from what was frozen before its raw rows were deleted."""
+    seance = await q.get_session(db, session_id)
+    if seance is None:
+        return None
+    workshop = await q.get_workshop(db, seance.workshop_id)
+    assert workshop is not None  # noqa: S101
+    state = await q.get_state(db, session_id)
+    assert state is not None  # noqa: S101
+    found = await frozen_of(db, session_id) or await gather(db, session_id)
+    edits = await get_edits(db, session_id)
+    themes, unsorted = theme_blocks(found.proposals, found.themes, edits)
     next_seance = await qv.next_seance(db, session_id)
-    ended = dt.datetime.fromisoformat(closed["closed_at"]).astimezone(zone) \
-        if closed and closed["closed_at"] else None
+    ended = dt.datetime.fromisoformat(found.closed_at).astimezone(zone) \
+        if found.closed_at else None
     return Report(
         workshop=workshop, seance=seance, ended=ended,
-        final=bool(closed and closed["closed_at"]),
-        presence=await q.presence(db, session_id),
+        final=found.closed_at is not None,
+        presence=found.presence,
         agenda=tuple(await qv.list_agenda(db, session_id)),
-        runs=step_runs(state.steps, zone, ended), polls=tuple(polls), themes=themes,
+        runs=step_runs(state.steps, zone, ended), polls=found.polls, themes=themes,
         unsorted=unsorted,
-        synthesis=synthesis([run.results for run in votes]),
-        votes=tuple(run for run in votes if run.results.voters),
+        synthesis=synthesis([run.results for run in found.votes]),
+        votes=tuple(run for run in found.votes if run.results.voters),
         rule=await qv.get_rule(db, session_id),
         next_seance=next_seance,
         next_agenda=tuple(await qv.list_agenda(db, next_seance.id)) if next_seance else (),
         edits=edits,
         reopened=tuple(dt.datetime.fromisoformat(at).astimezone(zone)
                        for at in await reopenings(db, session_id)),
-        double_entry=await cards.verified_cards(
-            db, session_id, [poll.results.question.id for poll in polls]),
+        double_entry=found.double_entry,
     )
 
 

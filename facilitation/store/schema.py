@@ -402,6 +402,53 @@ MIGRATIONS: tuple[Migration, ...] = (
     );
     CREATE INDEX participant_audit_session ON participant_audit(session_id, id);
     """,
+    # 19: each démarche's retention period (NULL: the default, 90
+    # days after its last séance); when a séance's raw rows were purged, and the copy of what
+    # its report is built from, frozen just before; one audit log of what organisers and
+    # facilitators did. The log has no foreign keys: it outlives the séances it speaks of
+    # (their deletion is in it), and says where with `place`, written when it happened.
+    # Reopenings and moderation recorded before are copied into it, oldest first.
+    """
+    ALTER TABLE workshops ADD COLUMN retention_days INTEGER;
+    ALTER TABLE sessions ADD COLUMN purged_at TEXT;
+    CREATE TABLE frozen_reports (
+        session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+        data TEXT NOT NULL,
+        frozen_at TEXT NOT NULL
+    );
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        workshop_id INTEGER,
+        session_id INTEGER,
+        role TEXT NOT NULL,
+        who TEXT NOT NULL DEFAULT '',
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        place TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL
+    );
+    CREATE INDEX audit_log_workshop ON audit_log(workshop_id, id);
+    CREATE INDEX audit_log_session ON audit_log(session_id, id);
+    INSERT INTO audit_log (workshop_id, session_id, role, who, action, detail, place, at)
+    SELECT workshop_id, session_id, role, who, action, detail, place, at FROM (
+        SELECT s.workshop_id, s.id AS session_id, 'organiser' AS role,
+               coalesce(o.username, a.who) AS who, 'organiser:reopen' AS action,
+               '' AS detail, w.title || ' — ' || s.number || '. ' || s.title AS place,
+               a.at AS at, 0 AS source, a.id AS rank
+        FROM session_audit a JOIN sessions s ON s.id = a.session_id
+        JOIN workshops w ON w.id = s.workshop_id
+        LEFT JOIN organisers o ON 'organiser:' || o.id = a.who
+        UNION ALL
+        SELECT s.workshop_id, s.id, 'facilitator', '', 'facilitator:moderate:' || CASE a.action
+                   WHEN 'hidden' THEN CASE a.after WHEN '1' THEN 'hide' ELSE 'show' END
+                   WHEN 'pinned' THEN CASE a.after WHEN '1' THEN 'pin' ELSE 'unpin' END
+                   ELSE a.action END,
+               '#' || p.id, w.title || ' — ' || s.number || '. ' || s.title, a.at, 1, a.id
+        FROM proposal_audit a JOIN proposals p ON p.id = a.proposal_id
+        JOIN sessions s ON s.id = p.session_id JOIN workshops w ON w.id = s.workshop_id
+        WHERE a.role = 'facilitator'
+    ) ORDER BY at, source, rank;
+    """,
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
@@ -17,6 +18,7 @@ from facilitation.plans import PlanError, SessionPlan, StepPlan, WorkshopPlan
 from facilitation.polls import Question
 from facilitation.seances import Step
 from facilitation.store import organisers as logins
+from facilitation.store import privacy
 from facilitation.store import queries as q
 from facilitation.store import votes as qv
 from facilitation.store.editor import closed_sessions
@@ -180,12 +182,21 @@ async def _workshop(request: Request, workshop_id: int, status_code: int = 200,
                  if printed.settings_saved(step) and await qv.vote_items(
                      db, s.id, VoteSettings.from_json(step.settings))}
     ready = ready_plans.load(request.app.state.settings.sessions_dir)
+    retention = await privacy.retention(db, workshop_id,
+                                        ZoneInfo(request.app.state.settings.timezone))
     return render(request, "pages/organiser_workshop.html", status_code=status_code,
+                  retention=retention,
                   workshop=found, sessions=sessions, links=links, polls=polls, rules=rules,
                   ready_plans=ready, typed=context.pop("typed", {}), steps_of=steps_of,
                   printable=printable,
                   closed=await closed_sessions(db, workshop_id),
                   public_url=request.app.state.settings.public_url, **context)
+
+
+async def workshop_page(request: Request, workshop_id: int, status_code: int = 200,
+                        **context: Any) -> Response:
+    """The démarche's page, shown again with a refusal (for the other organiser views)."""
+    return await _workshop(request, workshop_id, status_code, **context)
 
 
 async def create_session(request: Request) -> Response:

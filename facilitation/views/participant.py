@@ -73,6 +73,12 @@ async def _joined(request: Request) -> tuple[SeanceMemory, Participant]:
     return memory, participant
 
 
+async def joined(request: Request) -> tuple[SeanceMemory, Participant]:
+    """The séance and who this phone joined it as; a phone that has not joined is sent to
+    the join page (for the other participant views)."""
+    return await _joined(request)
+
+
 def not_joined(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, NotJoined)  # noqa: S101
     return RedirectResponse(request.url_for("participant:join", code=exc.code), 303)
@@ -172,7 +178,8 @@ def _saved(request: Request, seance: Seance) -> Response:
 async def show(request: Request) -> Response:
     memory, participant = await _joined(request)
     return await respond(request, memory, participant,
-                         saved=request.query_params.get("saved") == "1")
+                         saved=request.query_params.get("saved") == "1",
+                         deleted=request.query_params.get("deleted") == "1")
 
 
 async def _done(request: Request, memory: SeanceMemory, participant: Participant) -> Response:

@@ -114,8 +114,10 @@ async def download(request: Request) -> Response:
                 "number": seance.number, "date": seance.date, "time": seance.time,
                 "place": seance.place, "final": report.final}
         results = [poll.results for poll in report.polls]
-        body = data.to_json(meta, raw, results) if fmt == "json" else data.to_csv_zip(
-            raw, results)
+        frozen = await qr.frozen_of(db_of(request), seance.id)  # purged: the votes are gone
+        votes = frozen.vote_totals if frozen else None
+        body = data.to_json(meta, raw, results, votes) if fmt == "json" else data.to_csv_zip(
+            raw, results, votes)
         name += "_donnees"
     return Response(body, media_type=FORMATS[fmt], headers={
         "content-disposition": f'attachment; filename="{name}.{fmt}"'})

@@ -286,7 +286,7 @@ def test_proposal_and_theme_pages_have_no_axe_violations(browser, server, locale
     page.locator("#suggestions button").click()
     # The board is redrawn by the push after each action: wait for it before tabbing
     # through, or the redraw replaces the elements the walk started from.
-    page.locator("ul.suggestions li").first.wait_for()
+    page.locator("ul.suggestions li").first.wait_for(timeout=60_000)  # clustering loads
     for summary in page.locator("#board details summary").all():
         summary.click()
     check(page, f"facilitator board with suggestions [{locale}]")
