@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket
 from facilitation import actions, paper
 from facilitation.i18n_keys import N_, UserError
 from facilitation.live import topic
+from facilitation.memory import SeanceMemory
 from facilitation.polls import RESULTS_MODES, Settings
 from facilitation.seances import Seance
 from facilitation.steering import MOVES
@@ -190,8 +191,8 @@ async def question_state(request: Request) -> Response:
     return _back(request, token)
 
 
-async def _change_settings(request: Request, change: Callable[[Settings], Settings]) -> Response:
-    memory, token = await memory_for_link(request, "facilitator")
+async def _change_settings(request: Request, memory: SeanceMemory, token: str,
+                           change: Callable[[Settings], Settings]) -> Response:
     try:
         # What the room and the phones see may change: everything is redrawn.
         await actions.change_question(services(request), memory,
@@ -203,22 +204,26 @@ async def _change_settings(request: Request, change: Callable[[Settings], Settin
 
 async def results_mode(request: Request) -> Response:
     """Show a question's results to the room live, or only once it is closed."""
+    memory, token = await memory_for_link(request, "facilitator")
     form = await read_form(request)
     mode = str(form.get("mode", ""))
     if mode not in RESULTS_MODES:
         raise HTTPException(422, "mode")
-    return await _change_settings(request, lambda s: replace(s, results=mode))
+    return await _change_settings(request, memory, token, lambda s: replace(s, results=mode))
 
 
 async def phone_results(request: Request) -> Response:
     """Let phones see a question's results once it is closed (or stop showing them)."""
+    memory, token = await memory_for_link(request, "facilitator")
     form = await read_form(request)
     show = form.get("show") == "1"
-    return await _change_settings(request, lambda s: replace(s, phone_results=show))
+    return await _change_settings(request, memory, token,
+                                  lambda s: replace(s, phone_results=show))
 
 
 async def hide_word(request: Request) -> Response:
     """Hide (or show again) a word group of a free-text question, on every screen."""
+    memory, token = await memory_for_link(request, "facilitator")
     form = await read_form(request)
     word, hidden = str(form.get("word", ""))[:100], form.get("hidden") == "1"
     if not word:
@@ -229,7 +234,7 @@ async def hide_word(request: Request) -> Response:
         (words.add if hidden else words.discard)(word)
         return replace(settings, hidden_words=tuple(sorted(words)))
 
-    return await _change_settings(request, change)
+    return await _change_settings(request, memory, token, change)
 
 
 async def ws(websocket: WebSocket) -> None:
