@@ -160,7 +160,7 @@ def test_themes_board_without_javascript(seance, client):
 
 
 @pytest.mark.parametrize("path", ["/themes/999999/rename", "/themes/abc/up",
-                                  "/suggestions/999999/accept"])
+                                  "/suggestions/999999/accept", "/suggestions/999999/reject"])
 def test_unknown_themes_and_suggestions(seance, client, path):
     go(seance, "clustering")
     base = f"/f/{seance.links['facilitator']}"

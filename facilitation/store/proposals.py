@@ -329,8 +329,10 @@ async def accept_suggestion(db: Database, session_id: int, suggestion_id: int,
 
 async def reject_suggestion(db: Database, session_id: int, suggestion_id: int) -> None:
     def op(conn: sqlite3.Connection) -> None:
-        conn.execute("DELETE FROM theme_suggestions WHERE id = ? AND session_id = ?",
-                           (suggestion_id, session_id))
+        cursor = conn.execute("DELETE FROM theme_suggestions WHERE id = ? AND session_id = ?",
+                              (suggestion_id, session_id))
+        if cursor.rowcount == 0:
+            raise LookupError(suggestion_id)  # not this séance's, or already settled
 
     await db.write(op)
 
