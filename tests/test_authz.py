@@ -1,0 +1,147 @@
+"""The authorisation matrix: every route of facilitation/routes.py, HTTP and WebSocket,
+knocked on by every actor of tests/actors.py, is allowed or refused as tests/authz_rules.py
+declares; a route without a declared rule fails.
+
+Refused: 401, 403, 404, or a redirect to a login page (the organiser's, or the séance's
+join page for a participant's page); a WebSocket closed with 1008 before it opens.
+Allowed: anything else below 500 (a 422 for an empty form has passed authorisation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.websockets import WebSocketDisconnect
+
+from facilitation.exports import kit
+from facilitation.routes import routes
+from tests import actors
+from tests.actors import CSRF, Actor, Template, World
+from tests.authz_rules import ACTORS, FORM, PATH, QUERY, RULES
+
+ROUTES: list[BaseRoute] = routes(actors.settings_for(Path("unused.db")))
+LINK_ROLE = {"facilitator": "facilitator", "screen": "screen", "helper": "helper"}
+# Logging in and out answer with the login page itself: for them it is no refusal.
+SESSION_ROUTES = {"organiser:login", "organiser:logout"}
+
+
+def name_of(route: BaseRoute) -> str:
+    return str(getattr(route, "name", ""))
+
+
+def knocks() -> Iterator[tuple[str, str]]:
+    """(route name, method) for every route: each HTTP method but HEAD, "WS" for sockets."""
+    for route in ROUTES:
+        if isinstance(route, WebSocketRoute):
+            yield name_of(route), "WS"
+        elif isinstance(route, Route):
+            for method in sorted((route.methods or set()) - {"HEAD"}):
+                yield name_of(route), method
+        elif isinstance(route, Mount):
+            yield name_of(route), "GET"
+        else:
+            raise AssertionError(f"a route of an unknown kind: {route!r}")
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    return actors.build(tmp_path_factory.mktemp("authz"))
+
+
+@pytest.fixture
+def world(template: Template, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    # Who may print the paper kit is the question here, not the printing (test_kit.py):
+    # seconds of WeasyPrint per allowed actor are left out.
+    monkeypatch.setattr(kit, "cards_pdf", lambda *args, **kwargs: b"%PDF-1.7 not drawn")
+    with World.open(template, tmp_path) as opened:
+        yield opened
+
+
+def test_every_route_has_a_declared_rule() -> None:
+    names = [name_of(route) for route in ROUTES]
+    undeclared = [name for name in names if name not in RULES]
+    assert not undeclared, (
+        f"routes without a rule: {undeclared}. Say who may use them in tests/authz_rules.py")
+    gone = sorted(set(RULES) - set(names))
+    assert not gone, f"rules for routes that no longer exist: {gone}"
+    strangers = {name: sorted(rule - set(ACTORS)) for name, rule in RULES.items()
+                 if rule - set(ACTORS)}
+    assert not strangers, f"rules naming unknown actors: {strangers}"
+
+
+def _fill(text: str, world: World) -> str:
+    return text.format(**world.ids)
+
+
+def address(world: World, route: BaseRoute, actor: Actor) -> str:
+    """The route's path for `actor`: its own link where the route takes one, séance A's
+    ids everywhere else; and the route's query string."""
+    name = name_of(route)
+    params: dict[str, object] = {}
+    for param in getattr(route, "param_convertors", {}):
+        if param == "token":
+            params[param] = actor.link(LINK_ROLE.get(name.split(":")[0], "*"))
+        elif param in PATH.get(name, {}):
+            params[param] = PATH[name][param]
+        else:
+            assert param in world.ids, (
+                f"{name}: no value for {{{param}}}: give séance A's in tests/actors.py (ids)"
+                " or a fixed one in tests/authz_rules.py (PATH)")
+            params[param] = world.ids[param]
+    path = str(world.client.app.url_path_for(name, **params))
+    query = _fill(QUERY.get(name, ""), world)
+    return f"{path}?{query}" if query else path
+
+
+def outcome(world: World, name: str, method: str, path: str, actor: Actor) -> str:
+    """"allowed" or "refused", with what was answered."""
+    if method == "WS":
+        try:
+            with world.connect(actor, path) as socket:
+                socket.receive_text()  # what an accepted socket is sent first
+        except WebSocketDisconnect as closed:
+            assert closed.code == 1008, (name, actor.name, closed.code)
+            return "refused (closed 1008)"
+        return "allowed (accepted)"
+    form = {"csrf": CSRF, **{k: _fill(v, world) for k, v in FORM.get(name, {}).items()}}
+    if method == "GET":
+        response = world.send(actor, method, path)
+    elif name.startswith("api:"):
+        response = world.send(actor, method, path, json={})
+    else:
+        response = world.send(actor, method, path, form=form)
+    status = response.status_code
+    assert status < 500, (name, method, actor.name, status, response.text[:500])
+    if status in (401, 403, 404):
+        return f"refused ({status})"
+    if response.is_redirect and name not in SESSION_ROUTES:
+        target = urlsplit(response.headers["location"]).path
+        logins = {world.client.app.url_path_for("organiser:login"),
+                  world.client.app.url_path_for("participant:join", code=world.ids["code"])}
+        if target in logins:
+            return f"refused ({status} to {target})"
+        return f"allowed ({status} to {target})"
+    return f"allowed ({status})"
+
+
+@pytest.mark.parametrize(("name", "method"), list(knocks()),
+                         ids=[f"{name} {method}" for name, method in knocks()])
+def test_route_answers_each_actor_as_declared(world: World, name: str, method: str) -> None:
+    rule = RULES.get(name)
+    assert rule is not None, f"{name} has no rule: declare one in tests/authz_rules.py"
+    route = next(route for route in ROUTES if name_of(route) == name)
+    # Those who must be refused knock first: what an allowed actor changes (a link
+    # rotated, a séance closed) cannot hide a door left open.
+    order = [a for a in ACTORS if a not in rule] + [a for a in ACTORS if a in rule]
+    seen = {}
+    for actor_name in order:
+        actor = world.actors[actor_name]
+        seen[actor_name] = outcome(world, name, method, address(world, route, actor), actor)
+    wrong = {actor: answer for actor, answer in seen.items()
+             if answer.startswith("allowed") != (actor in rule)}
+    assert not wrong, (f"{name} {method}: declared for {sorted(rule)}, but "
+                       + "; ".join(f"{actor} {answer}" for actor, answer in wrong.items()))
