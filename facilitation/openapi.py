@@ -15,7 +15,8 @@ def _responses(ok: int, schema: dict[str, Any], *errors: int) -> dict[str, Any]:
         str(ok): {"description": "OK", "content": {"application/json": {"schema": schema}}}
     }
     descriptions = {400: "Malformed JSON", 401: "No token", 403: "Token of another role or séance",
-                    404: "Unknown séance or question", 409: "Question closed",
+                    404: "Unknown séance or question",
+                    409: "Question, vote or séance closed",
                     413: "Body too large", 422: "Invalid input",
                     429: "Too fast (this participant or this network): send it again after "
                          "Retry-After"}
@@ -77,11 +78,17 @@ def document(server_url: str) -> dict[str, Any]:
             }},
             "/api/sessions/{code}/step": {"post": {
                 "operationId": "go_to_step", "summary": "Move to a step (facilitator)",
+                "description": "`position` (a step number, from 0; past the last step, the "
+                               "last) or `move` (next or previous); `position` wins when both "
+                               "are given.",
                 "parameters": [CODE], "security": FACILITATOR,
-                "requestBody": _body({"type": "object", "properties": {
-                    "position": {"type": "integer", "minimum": 0},
-                    "move": {"type": "string", "enum": ["next", "previous"]}}}),
-                "responses": _responses(200, state, 400, 401, 403, 404, 422),
+                "requestBody": _body({
+                    "type": "object",
+                    "anyOf": [{"required": ["position"]}, {"required": ["move"]}],
+                    "properties": {
+                        "position": {"type": "integer", "minimum": 0, "maximum": 9999},
+                        "move": {"type": "string", "enum": ["next", "previous"]}}}),
+                "responses": _responses(200, state, 400, 401, 403, 404, 409, 413, 422),
             }},
             "/api/sessions/{code}/questions/{question_id}/answers": {"post": {
                 "operationId": "submit_answer",
@@ -91,7 +98,7 @@ def document(server_url: str) -> dict[str, Any]:
                                "`items` ({item id: level index}, items may be skipped). 409 "
                                "when closed, or when a one-answer question was answered.",
                 "parameters": [CODE, QUESTION], "security": PARTICIPANT,
-                "requestBody": _body({"type": "object", "properties": {
+                "requestBody": _body({"type": "object", "minProperties": 1, "properties": {
                     "choices": {"type": "array", "items": {"type": "integer"}},
                     "value": {"type": "integer"},
                     "text": {"type": "string", "maxLength": 120},
@@ -141,12 +148,12 @@ def document(server_url: str) -> dict[str, Any]:
             "/api/sessions/{code}/questions/{question_id}/open": {"post": {
                 "operationId": "open_question", "summary": "Open a question (facilitator)",
                 "parameters": [CODE, QUESTION], "security": FACILITATOR,
-                "responses": _responses(200, question, 401, 403, 404),
+                "responses": _responses(200, question, 401, 403, 404, 409),
             }},
             "/api/sessions/{code}/questions/{question_id}/close": {"post": {
                 "operationId": "close_question", "summary": "Close a question (facilitator)",
                 "parameters": [CODE, QUESTION], "security": FACILITATOR,
-                "responses": _responses(200, question, 401, 403, 404),
+                "responses": _responses(200, question, 401, 403, 404, 409),
             }},
         },
         "components": {
