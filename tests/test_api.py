@@ -2,6 +2,7 @@
 
 import pytest
 
+from facilitation.store.queries import get_state
 from tests.conftest import Seance, fac
 
 
@@ -140,6 +141,12 @@ def test_unknown_ids_and_tokens(seance):
                   headers=fac(seance)).status_code == 422
     assert c.post(f"/api/sessions/{seance.code}/step", json={"move": "sideways"},
                   headers=fac(seance)).status_code == 422
+    # A bad field is refused even beside a good one: it is not passed over.
+    for body in ({"position": {"x": 1}, "move": "next"}, {"position": 1, "move": "up"},
+                 {"position": None, "move": "next"}):
+        assert c.post(f"/api/sessions/{seance.code}/step", json=body,
+                      headers=fac(seance)).status_code == 422, body
+    assert seance.call(get_state, seance.id).seance.current_step == 0
 
 
 def test_participant_token_cannot_drive_the_seance(seance):

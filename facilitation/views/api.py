@@ -338,11 +338,13 @@ async def go_to_step(request: Request) -> Response:
     _facilitator(request, memory)
     body = await json_body(request)
     position, move = body.get("position"), body.get("move")
+    # A field sent is a field read: a bad one is refused, never passed over for the other.
+    target: int | None = None
     if isinstance(position, int) and not isinstance(position, bool) and 0 <= position < 10_000:
-        target: int = position
-    elif move in ("next", "previous"):
+        target = position
+    elif "position" not in body and move in ("next", "previous"):
         target = actions.step_target(memory.seance.current_step, str(move))
-    else:
+    if target is None or ("move" in body and move not in ("next", "previous")):
         raise ApiError(422, "bad_step",
                        N_("Give “position” (a step number) or “move”: next or previous."))
     try:
