@@ -111,8 +111,11 @@ def document(server_url: str) -> dict[str, Any]:
                 "operationId": "submit_proposal",
                 "summary": "Put forward a proposal on the current proposal step",
                 "parameters": [CODE], "security": PARTICIPANT,
+                "description": "`text`: spaces are collapsed; at most 280 characters, or "
+                               "the step's own limit. 409 once the step's limit of proposals "
+                               "per person is reached, or off a proposal step.",
                 "requestBody": _body({"type": "object", "required": ["text"], "properties": {
-                    "text": {"type": "string", "maxLength": 280}}}),
+                    "text": {"type": "string", "minLength": 1, "maxLength": 280}}}),
                 "responses": _responses(201, {"type": "object", "properties": {
                     "id": {"type": "integer"}, "text": {"type": "string"}}},
                     400, 401, 403, 404, 409, 413, 422, 429),
@@ -126,12 +129,17 @@ def document(server_url: str) -> dict[str, Any]:
                                "judgment: grades {item id: 0 (Excellent) … 6 (To reject)} for "
                                "every item. 409 when the vote is closed.",
                 "parameters": [CODE], "security": PARTICIPANT,
-                "requestBody": _body({"type": "object", "properties": {
-                    "item_id": {"type": "integer"},
-                    "value": {"type": "string", "enum": ["agree", "disagree", "pass"]},
-                    "dots": {"type": "object", "additionalProperties": {"type": "integer"}},
-                    "grades": {"type": "object",
-                               "additionalProperties": {"type": "integer"}}}}),
+                "requestBody": _body({
+                    "type": "object",
+                    "anyOf": [{"required": ["item_id", "value"]}, {"required": ["dots"]},
+                              {"required": ["grades"]}],
+                    "properties": {
+                        "item_id": {"type": "integer"},
+                        "value": {"type": "string", "enum": ["agree", "disagree", "pass"]},
+                        "dots": {"type": "object",
+                                 "additionalProperties": {"type": "integer"}},
+                        "grades": {"type": "object",
+                                   "additionalProperties": {"type": "integer"}}}}),
                 "responses": _responses(201, {"type": "object"}, 400, 401, 403, 404, 409,
                                         413, 422, 429),
             }},
