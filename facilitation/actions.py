@@ -326,7 +326,7 @@ async def cast_vote(s: Services, memory: SeanceMemory, participant_id: int,
 
 def card_number(raw: str) -> int:
     raw = raw.strip()
-    if not raw.isdigit() or len(raw) > 6 or not 1 <= int(raw) <= MAX_CARD:
+    if not raw.isdecimal() or len(raw) > 6 or not 1 <= int(raw) <= MAX_CARD:
         raise AnswerError(N_("A card number is a whole number from 1 to %(limit)s."),
                           limit=MAX_CARD)
     return int(raw)

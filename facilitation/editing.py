@@ -93,7 +93,7 @@ def question_from_form(form: Form) -> QuestionPlan:
                                   allow_change=allow_change)
     elif kind == "scale":
         bottom, _, top = form.get("scale", "1-5").partition("-")
-        scale = (int(bottom), int(top)) if bottom.isdigit() and top.isdigit() else None
+        scale = (int(bottom), int(top)) if bottom.isdecimal() and top.isdecimal() else None
         if scale not in polls.SCALES:
             raise EditError(N_("A scale goes from 1 to 5 or from 0 to 10."))
         ends = [" ".join(form.get(k, "").split()) for k in ("low_label", "high_label")]
@@ -109,7 +109,7 @@ def question_from_form(form: Form) -> QuestionPlan:
     most: int | None = None
     raw_max = form.get("max", "").strip()
     if kind == "multiple" and raw_max:
-        if not raw_max.isdigit() or not 1 <= int(raw_max[:4]) <= len(choices):
+        if not raw_max.isdecimal() or not 1 <= int(raw_max[:4]) <= len(choices):
             raise EditError(N_("The most answers a person may tick is a number from 1 to "
                                "%(count)s (the number of choices)."), count=len(choices))
         most = int(raw_max)
@@ -145,10 +145,10 @@ def step_from_form(kind: str, form: Form, current: str) -> StepEdit:
     settings: str | None = None
     if kind == "proposals":
         raw_limit, raw_length = form.get("limit", "").strip(), form.get("max_length", "").strip()
-        if raw_limit and (not raw_limit.isdigit() or not 1 <= int(raw_limit[:4]) <= MAX_LIMIT):
+        if raw_limit and (not raw_limit.isdecimal() or not 1 <= int(raw_limit[:4]) <= MAX_LIMIT):
             raise EditError(N_("The number of proposals per person is from 1 to %(limit)s, "
                                "or empty for no limit."), limit=MAX_LIMIT)
-        if raw_length and (not raw_length.isdigit() or not 20 <= int(raw_length[:5]) <= 1000):
+        if raw_length and (not raw_length.isdecimal() or not 20 <= int(raw_length[:5]) <= 1000):
             raise EditError(N_("The length of a proposal is from 20 to 1000 characters."))
         old = StepSettings.from_json(current)
         settings = StepSettings(limit=int(raw_limit) if raw_limit else None,

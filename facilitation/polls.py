@@ -122,7 +122,7 @@ def _int(value: object) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 12:
+    if isinstance(value, str) and value.strip().lstrip("-").isdecimal() and len(value) < 12:
         return int(value.strip())
     return None
 
@@ -141,7 +141,7 @@ def answer_words(question: Question, value: Any) -> str:
         levels = question.settings.levels
         return "; ".join(
             f"{labels.get(int(k), '?')} : "
-            f"{levels[int(v)] if str(v).isdigit() and int(v) < len(levels) else v}"
+            f"{levels[int(v)] if str(v).isdecimal() and int(v) < len(levels) else v}"
             for k, v in value.items())
     return str(value)
 
@@ -172,18 +172,18 @@ def sent_back(question: Question, raw: RawAnswer) -> Any:
     was filled in (only what fits the question's choices and levels)."""
     ids = {choice.id for choice in question.choices}
     if question.kind in ("single", "multiple"):
-        return [int(str(v)) for v in raw.choices if str(v).isdigit() and int(str(v)) in ids]
+        return [int(str(v)) for v in raw.choices if str(v).isdecimal() and int(str(v)) in ids]
     if question.kind == "scale":
         value = str(raw.value or "")
-        return int(value) if value.isdigit() else None
+        return int(value) if value.isdecimal() else None
     if question.kind == "text":
         return str(raw.text or "")[:200]
     if question.kind == "matrix":
         return {key: int(str(value)) for key, value in (raw.items or {}).items()
-                if str(value).isdigit() and key.isdigit() and int(key) in ids}
+                if str(value).isdecimal() and key.isdecimal() and int(key) in ids}
     if question.kind == "ranking":
         ranks = {int(key): int(str(value)) for key, value in (raw.ranks or {}).items()
-                 if key.isdigit() and int(key) in ids and str(value).isdigit()}
+                 if key.isdecimal() and int(key) in ids and str(value).isdecimal()}
         return sorted(ranks, key=ranks.__getitem__)
     return None
 

@@ -22,7 +22,7 @@ def card_count(raw: str | None) -> int:
     """How many numbered cards to print: a whole number from 1 to MAX_CARDS, else the
     default (a GET link: there is no form to send an error back to)."""
     text = (raw or "").strip()
-    if not text.isdigit() or len(text) > 6:
+    if not text.isdecimal() or len(text) > 6:
         return DEFAULT_CARDS
     return min(max(int(text), 1), MAX_CARDS)
 

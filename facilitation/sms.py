@@ -45,7 +45,7 @@ def choices_of(question: Question, answer: str) -> list[object] | int:
     """The message's answer in the shape the question takes (choice ids, or a scale value)."""
     tokens = [t for t in re.split(r"[\s,;]+", answer.upper()) if t]
     if question.kind == "scale":
-        if len(tokens) != 1 or not tokens[0].isdigit():
+        if len(tokens) != 1 or not tokens[0].isdecimal():
             raise SmsError(N_("Answer with one number from %(low)s to %(high)s."),
                            low=question.settings.scale_min, high=question.settings.scale_max)
         return int(tokens[0])
@@ -53,7 +53,7 @@ def choices_of(question: Question, answer: str) -> list[object] | int:
         raise SmsError(N_("This question cannot be answered by SMS."))
     picked: list[object] = []
     for token in tokens:
-        if token.isdigit() and 1 <= int(token) <= len(question.choices):
+        if token.isdecimal() and 1 <= int(token) <= len(question.choices):
             picked.append(question.choices[int(token) - 1].id)
         elif len(token) == 1 and "A" <= token <= "Z" and ord(token) - 65 < len(question.choices):
             picked.append(question.choices[ord(token) - 65].id)

@@ -40,7 +40,7 @@ def read_minutes(raw: str) -> int:
     text = raw.strip().replace(",", ".")
     if text.endswith("min"):
         text = text[:-3].strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_MINUTES:
+    if not text.isdecimal() or not 1 <= int(text) <= MAX_MINUTES:
         raise UserError(N_("The timer is a whole number of minutes, from 1 to %(limit)s."),
                         limit=MAX_MINUTES)
     return int(text)

@@ -93,7 +93,7 @@ def validate_agree(raw: object) -> int:
 
 def validate_grade(raw: object) -> int:
     text = str(raw)
-    if isinstance(raw, bool) or not text.isdigit() or not 0 <= int(text) < len(GRADES):
+    if isinstance(raw, bool) or not text.isdecimal() or not 0 <= int(text) < len(GRADES):
         raise VoteError(N_("Choose one of the grades."))
     return int(text)
 
@@ -107,7 +107,7 @@ def validate_dots(raw: Mapping[int, object], items: Iterable[int],
         if item not in known:
             raise VoteError(N_("This item is not part of the vote."))
         text = str(value).strip() or "0"
-        if isinstance(value, bool) or not text.isdigit():
+        if isinstance(value, bool) or not text.isdecimal():
             raise VoteError(N_("Points are whole numbers."))
         if int(text) > settings.max_per_item:
             # Each form is its own msgid: the one for 1 agrees in French and English.
@@ -422,12 +422,12 @@ def read_ballot(settings: VoteSettings, items: list[Item], form: Mapping[str, An
     known = {item.id for item in items}
     if settings.method == "agree":
         raw = str(form.get("item", ""))
-        if not raw.isdigit() or int(raw) not in known:
+        if not raw.isdecimal() or int(raw) not in known:
             raise VoteError(N_("This item is not part of the vote."))
         return {int(raw): validate_agree(form.get("value"))}, False
     prefix = "dots-" if settings.method == "dots" else "grade-"
     values = {int(k[len(prefix):]): v for k, v in _items(form)
-              if k.startswith(prefix) and k[len(prefix):].isdigit()}
+              if k.startswith(prefix) and k[len(prefix):].isdecimal()}
     if settings.method == "dots":
         return validate_dots(values, known, settings), True
     if set(values) - known:

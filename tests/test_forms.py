@@ -4,8 +4,10 @@ import re
 
 import pytest
 
+from facilitation import printed
+from facilitation.store import proposals as qp
 from facilitation.store import queries as q
-from tests.conftest import csrf_of
+from tests.conftest import csrf_of, go
 
 
 def test_home_with_an_unknown_code(client):
@@ -290,3 +292,26 @@ def test_the_headcount_shows_beside_who_joined(seance, client):
     facilitator = client.get(f"/f/{seance.links['facilitator']}").text
     assert "25 % des personnes présentes" in facilitator.replace("\u202f", " ").replace(
         "\xa0", " ")
+
+
+def test_digits_int_cannot_read_are_refused_and_other_scripts_read(seance, client):
+    # "²".isdigit() is True, and int("²") raised: a 500 on whole forms (found by the
+    # form fuzzing, issue 15). "١٢" is twelve in Arabic-Indic digits, which int() reads.
+    go(seance, "proposals")
+    step = next(s.id for s in seance.call(q.list_steps, seance.id) if s.kind == "proposals")
+    pid = seance.call(qp.add_proposal, seance.id, step, "Un bus le soir", "aloud")
+    base = f"/f/{seance.links['facilitator']}"
+    token = csrf_of(client.get(base).text)
+    for path, data, status in (("/proposals", {"text": "Un vélo", "subgroup": "²"}, 303),
+                               (f"/proposals/{pid}/move", {"theme": "①"}, 404),
+                               (f"/proposals/{pid}/merge", {"into": "⁴"}, 422),
+                               ("/headcount", {"headcount": "²"}, 422),
+                               ("/step", {"position": "³"}, 422),
+                               ("/timer", {"minutes": "①"}, 422)):
+        response = client.post(base + path, data={"csrf": token, **data},
+                               follow_redirects=False)
+        assert response.status_code == status, (path, response.status_code)
+    assert seance.facilitator_post("/headcount", headcount="١٢").status_code == 200
+    assert "12 personnes présentes" in client.get(f"/f/{seance.links['facilitator']}").text
+    assert printed.card_count("²") == printed.DEFAULT_CARDS
+    assert printed.card_count("١٢") == 12

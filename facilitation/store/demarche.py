@@ -59,7 +59,7 @@ async def _theme_wording(db: Database, workshop_id: int) -> dict[int, str]:
     found: dict[int, str] = {}
     for row in rows:
         names = Edits.from_json(row["data"]).theme_names
-        found.update({int(k): str(v) for k, v in names.items() if str(k).isdigit() and v})
+        found.update({int(k): str(v) for k, v in names.items() if str(k).isdecimal() and v})
     return found
 
 

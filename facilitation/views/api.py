@@ -122,7 +122,7 @@ def _participant_or_facilitator(request: Request, memory: SeanceMemory) -> None:
 
 def _question(request: Request, memory: SeanceMemory) -> Question:
     raw = str(request.path_params["question_id"])
-    question = memory.question(int(raw)) if raw.isdigit() and len(raw) < 12 else None
+    question = memory.question(int(raw)) if raw.isdecimal() and len(raw) < 12 else None
     if question is None:
         raise ApiError(404, "unknown_question", N_("This séance has no such question."))
     return question

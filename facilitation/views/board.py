@@ -68,7 +68,7 @@ async def _act(request: Request, action: Callable[[Seance], Awaitable[object]],
 
 def _optional_int(raw: object) -> int | None:
     text = str(raw or "")
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    return int(text) if text.isdecimal() and len(text) < 12 else None
 
 
 async def add(request: Request) -> Response:

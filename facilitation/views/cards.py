@@ -82,7 +82,7 @@ async def resolve(request: Request) -> Response:
     try:
         number = actions.card_number(raw_card)
         if keep not in ("first", "second") or not (
-                part == cards.POLL or part.startswith("vote:") and part[5:].isdigit()):
+                part == cards.POLL or part.startswith("vote:") and part[5:].isdecimal()):
             raise UserError(N_("Choose which entry to keep."))
         await actions.resolve_check(services(request), memory, number, part, keep,
                                     who="facilitator")

@@ -108,6 +108,6 @@ async def pump(websocket: WebSocket, hub: Hub, topic: str, first: list[str],
 def int_param(request: Request, name: str) -> int:
     """A path parameter that must be a small positive integer, else 404."""
     raw = str(request.path_params.get(name, ""))
-    if not raw.isdigit() or len(raw) > 12:
+    if not raw.isdecimal() or len(raw) > 12:
         raise HTTPException(404)
     return int(raw)

@@ -86,7 +86,7 @@ async def show(request: Request) -> Response:
 
 def _number(form: FormData, name: str) -> int:
     raw = str(form.get(name, ""))
-    if not raw.isdigit() or len(raw) > 12:
+    if not raw.isdecimal() or len(raw) > 12:
         raise CrossError(INCOMPLETE)
     return int(raw)
 
@@ -147,7 +147,7 @@ async def decide(request: Request) -> Response:
         elif action == "create":
             title = clean_title(form.get("title"))
             ticked = [str(v) for v in form.getlist("proposals")]
-            if not all(v.isdigit() and len(v) <= 12 for v in ticked):
+            if not all(v.isdecimal() and len(v) <= 12 for v in ticked):
                 raise CrossError(INCOMPLETE)
             made = await qd.create(db, workshop_id, title, [int(v) for v in ticked],
                                    who=who, key=key)

@@ -162,7 +162,7 @@ async def add_question(request: Request) -> Response:
     form = await read_form(request)
     typed = _typed(form)
     raw_step = typed.get("step", "")
-    step_id = int(raw_step) if raw_step.isdigit() and len(raw_step) <= 12 else 0
+    step_id = int(raw_step) if raw_step.isdecimal() and len(raw_step) <= 12 else 0
     key = f"add-{step_id}"
     try:
         question = editing.question_from_form(typed)

@@ -139,7 +139,7 @@ def target_step(current: int, move: str, position: str) -> int | None:
         return current + 1
     if move == "previous":
         return max(current - 1, 0)
-    if position.isdigit() and len(position) < 6:
+    if position.isdecimal() and len(position) < 6:
         return int(position)
     return None
 
@@ -150,7 +150,7 @@ async def walk(request: Request) -> Response:
     memory, token = await memory_for_link(request, "facilitator")
     form = await read_form(request)
     move, expected = str(form.get("move", "")), str(form.get("question", ""))
-    if move not in MOVES or (expected and not (expected.isdigit() and len(expected) < 12)):
+    if move not in MOVES or (expected and not (expected.isdecimal() and len(expected) < 12)):
         raise HTTPException(422, "move")
     try:
         await actions.walk(services(request), memory, move,
@@ -282,7 +282,7 @@ async def set_count(request: Request) -> Response:
     memory, token = await memory_for_link(request, "facilitator")
     form = await read_form(request)
     raw = str(form.get("headcount", "")).strip()
-    if raw and (not raw.isdigit() or int(raw) > 100_000):
+    if raw and (not raw.isdecimal() or int(raw) > 100_000):
         return await page(request, memory.seance, token, status_code=422,
                           error=N_("The headcount is a whole number."))
     await actions.set_headcount(services(request), memory, int(raw) if raw else None)

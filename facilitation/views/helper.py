@@ -87,7 +87,7 @@ async def _page(request: Request, memory: SeanceMemory, token: str, desk: Desk,
         proposals_open = False
     saved = request.query_params.get("saved", "")
     table = request.query_params.get("table", "")
-    context.setdefault("draft_group", int(table) if table.isdigit() and len(table) < 12
+    context.setdefault("draft_group", int(table) if table.isdecimal() and len(table) < 12
                        else None)
 
     def link(**extra: str) -> str:
@@ -103,7 +103,7 @@ async def _page(request: Request, memory: SeanceMemory, token: str, desk: Desk,
                   pic=await paper.picture(db_of(request), memory, votes),
                   helper_name=paper.helper_name,
                   subgroups=await qp.list_subgroups(db_of(request), seance.id),
-                  saved=int(saved) if saved.isdigit() and len(saved) < 7 else None,
+                  saved=int(saved) if saved.isdecimal() and len(saved) < 7 else None,
                   proposed=request.query_params.get("proposed", "")[:4],
                   presence=memory.presence(), proposals_open=proposals_open, link=link,
                   **context)
@@ -210,7 +210,7 @@ async def answer(request: Request) -> Response:
     raw_card = str(form.get("card", "")).strip()
     raw_question = str(form.get("question", ""))
     question = (memory.question(int(raw_question))
-                if raw_question.isdigit() and len(raw_question) < 12 else None)
+                if raw_question.isdecimal() and len(raw_question) < 12 else None)
     try:
         number = actions.card_number(raw_card)
         await actions.enter_card(services(request), memory, number,
@@ -231,7 +231,7 @@ async def vote_card(request: Request) -> Response:
     desk = Desk.read(form)
     raw_card = str(form.get("card", "")).strip()
     raw_step = str(form.get("step", ""))
-    if not raw_step.isdigit() or len(raw_step) > 12:
+    if not raw_step.isdecimal() or len(raw_step) > 12:
         raise HTTPException(404)
     correction = form.get("correction") == "1"
     try:
@@ -257,7 +257,7 @@ async def propose(request: Request) -> Response:
     form = await read_form(request)
     desk = Desk.read(form)
     raw_group = str(form.get("subgroup", ""))
-    subgroup = int(raw_group) if raw_group.isdigit() and len(raw_group) < 12 else None
+    subgroup = int(raw_group) if raw_group.isdecimal() and len(raw_group) < 12 else None
     try:
         if desk.round == cards.CHECK:
             raise ProposalError(N_("The second entry checks ballot cards only: proposals are "

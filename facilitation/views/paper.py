@@ -83,7 +83,7 @@ async def vote_cards(request: Request) -> Response:
     raw = request.query_params.get("step", "")
     db = db_of(request)
     step = next((s for s in await q.list_steps(db, seance.id)
-                 if raw.isdigit() and s.id == int(raw) and s.kind == "vote"), None)
+                 if raw.isdecimal() and s.id == int(raw) and s.kind == "vote"), None)
     if step is None:
         raise HTTPException(404)
     card = printed.vote_card(step, await vote_items(db, seance.id,

@@ -105,7 +105,7 @@ async def join(request: Request) -> Response:
     language = str(form.get("language", ""))
     raw_name = str(form.get("name", ""))[:1000]
     raw_group = str(form.get("subgroup", ""))
-    subgroup = int(raw_group) if raw_group.isdigit() and len(raw_group) < 12 else None
+    subgroup = int(raw_group) if raw_group.isdecimal() and len(raw_group) < 12 else None
     try:
         if language not in i18n.LANGUAGES:
             raise UserError(N_("Choose a language from the list."))
@@ -131,7 +131,7 @@ async def join(request: Request) -> Response:
 
 def _int_query(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return int(raw) if raw.isdecimal() and len(raw) < 12 else None
 
 
 async def respond(request: Request, memory: SeanceMemory, participant: Participant,
@@ -190,7 +190,7 @@ async def _done(request: Request, memory: SeanceMemory, participant: Participant
 
 def _form_int(form: FormData, name: str) -> int | None:
     raw = str(form.get(name, ""))
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return int(raw) if raw.isdecimal() and len(raw) < 12 else None
 
 
 async def answer(request: Request) -> Response:

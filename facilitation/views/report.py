@@ -80,7 +80,7 @@ async def edit(request: Request) -> Response:
     else:
         names = {key[6:]: " ".join(str(value).split())[:80]
                  for key, value in form.multi_items() if key.startswith("theme-")
-                 and key[6:].isdigit() and str(value).strip()}
+                 and key[6:].isdecimal() and str(value).strip()}
         state = await q.get_state(db, seance.id)
         steps = {str(step.id) for step in state.steps} if state else set()
         step_notes = {key[5:]: " ".join(str(value).split())[:MAX_STEP_NOTE]

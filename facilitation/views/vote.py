@@ -89,12 +89,12 @@ async def configure(request: Request) -> Response:
                                                    "themes"):
             raise VoteError(N_("Choose a method and what is voted on."))
         raw_theme = str(form.get("theme", ""))
-        selection = tuple(int(str(v)) for v in form.getlist("selection") if str(v).isdigit())
+        selection = tuple(int(str(v)) for v in form.getlist("selection") if str(v).isdecimal())
         points, most = str(form.get("points", "5")), str(form.get("max_per_item", "3"))
-        if not (points.isdigit() and most.isdigit() and 1 <= int(most) <= int(points) <= 100):
+        if not (points.isdecimal() and most.isdecimal() and 1 <= int(most) <= int(points) <= 100):
             raise VoteError(N_("Points: whole numbers, at most 100, and no more on one item "
                                "than in all."))
-        if target == "theme" and not raw_theme.isdigit():
+        if target == "theme" and not raw_theme.isdecimal():
             raise VoteError(N_("Choose the theme to vote on."))
         if target == "selection" and not selection:
             raise VoteError(N_("Choose the proposals to vote on."))
@@ -168,7 +168,7 @@ async def close_seance(request: Request) -> Response:
             # The facilitator's own list, among what may be carried.
             allowed = {pid for pid, _status, _default in candidates}
             ticked = {int(str(v)) for v in form.getlist("carry_ids")
-                      if str(v).isdigit() and len(str(v)) < 12}
+                      if str(v).isdecimal() and len(str(v)) < 12}
             carry = [pid for pid, _status, _default in candidates
                      if pid in ticked and pid in allowed]
             themes = form.get("carry_themes") == "1"
@@ -194,7 +194,7 @@ async def set_rule(request: Request) -> Response:
     form = await read_form(request)
     raw = [str(form.get(k, "")).strip() for k in ("min_agree", "max_disagree", "min_votes")]
     try:
-        if not all(v.isdigit() and len(v) < 5 for v in raw):
+        if not all(v.isdecimal() and len(v) < 5 for v in raw):
             raise VoteError(N_("The rule's figures are whole numbers."))
         min_agree, max_disagree, min_votes = int(raw[0]) / 100, int(raw[1]) / 100, int(raw[2])
         check_rule(min_agree, max_disagree, min_votes)
