@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from starlette.routing import BaseRoute
 from starlette.testclient import TestClient
 
 from facilitation import plans, security
@@ -26,6 +27,7 @@ from facilitation.store import proposals as qp
 from facilitation.store import queries as q
 from facilitation.store import votes as qv
 from facilitation.voting import VoteSettings
+from tests.authz_rules import PATH, QUERY
 from tests.conftest import DEMO, csrf_of
 
 # Every actor's browser holds this CSRF cookie and sends it back in each form: the matrix
@@ -34,6 +36,14 @@ CSRF = "matrix-csrf-token-0123456789"
 SMS_SECRET = "gateway-secret-for-tests"
 USERNAME, PASSWORD = "orga", "correct horse battery"
 LINK_ROLES = ("facilitator", "screen", "helper")
+# The app's own routes (routes.py), to be knocked on: read from the app, never copied.
+ROUTES: list[BaseRoute] = list(create_app(Settings(db_path=Path("unused.db"))).routes)
+# The secret link a route takes, by the first part of its name.
+LINK_ROLE = {"facilitator": "facilitator", "screen": "screen", "helper": "helper"}
+
+
+def name_of(route: BaseRoute) -> str:
+    return str(getattr(route, "name", ""))
 
 
 @dataclass(frozen=True)
@@ -172,6 +182,32 @@ class World:
         with TestClient(app, base_url="http://testserver") as client:
             yield cls(client, template.ids, template.actors)
 
+    def fill(self, text: str) -> str:
+        """`text` with "{name}" replaced by séance A's id of that name."""
+        return text.format(**self.ids)
+
+    def address(self, route: BaseRoute, actor: Actor,
+                chosen: dict[str, str] | None = None) -> str:
+        """The route's path for `actor`: its own link where the route takes one, `chosen`
+        or the rules' fixed values for the others, else séance A's ids; and the route's
+        query string."""
+        name = name_of(route)
+        fixed = {**PATH.get(name, {}), **(chosen or {})}
+        params: dict[str, object] = {}
+        for param in getattr(route, "param_convertors", {}):
+            if param == "token":
+                params[param] = actor.link(LINK_ROLE.get(name.split(":")[0], "*"))
+            elif param in fixed:
+                params[param] = fixed[param]
+            else:
+                assert param in self.ids, (
+                    f"{name}: no value for {{{param}}}: give séance A's in tests/actors.py"
+                    " (ids) or a fixed one in tests/authz_rules.py (PATH)")
+                params[param] = self.ids[param]
+        path = str(self.client.app.url_path_for(name, **params))
+        query = self.fill(QUERY.get(name, ""))
+        return f"{path}?{query}" if query else path
+
     def _dress(self, actor: Actor) -> dict[str, str]:
         """Put the actor's cookies (and the CSRF cookie) in the browser; its headers."""
         self.client.cookies.clear()
@@ -182,12 +218,13 @@ class World:
         return headers
 
     def send(self, actor: Actor, method: str, path: str, *,
-             form: dict[str, Any] | None = None, json: Any = None) -> httpx.Response:
+             form: dict[str, Any] | None = None, json: Any = None,
+             files: dict[str, Any] | None = None) -> httpx.Response:
         """One request from `actor`, with all it holds; redirects are returned, not
         followed."""
         headers = self._dress(actor)
-        return self.client.request(method, path, data=form, json=json, headers=headers,
-                                   follow_redirects=False)
+        return self.client.request(method, path, data=form, json=json, files=files,
+                                   headers=headers, follow_redirects=False)
 
     def connect(self, actor: Actor, path: str) -> Any:
         """A WebSocket opened by `actor` (a context manager; closed with 1008 when refused)."""

@@ -14,23 +14,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 
 from facilitation.exports import kit
-from facilitation.routes import routes
 from tests import actors
-from tests.actors import CSRF, Actor, Template, World
-from tests.authz_rules import ACTORS, FORM, PATH, QUERY, RULES
+from tests.actors import CSRF, ROUTES, Actor, Template, World, name_of
+from tests.authz_rules import ACTORS, FORM, RULES
 
-ROUTES: list[BaseRoute] = routes(actors.settings_for(Path("unused.db")))
-LINK_ROLE = {"facilitator": "facilitator", "screen": "screen", "helper": "helper"}
 # Logging in and out answer with the login page itself: for them it is no refusal.
 SESSION_ROUTES = {"organiser:login", "organiser:logout"}
-
-
-def name_of(route: BaseRoute) -> str:
-    return str(getattr(route, "name", ""))
 
 
 def knocks() -> Iterator[tuple[str, str]]:
@@ -73,30 +66,6 @@ def test_every_route_has_a_declared_rule() -> None:
     assert not strangers, f"rules naming unknown actors: {strangers}"
 
 
-def _fill(text: str, world: World) -> str:
-    return text.format(**world.ids)
-
-
-def address(world: World, route: BaseRoute, actor: Actor) -> str:
-    """The route's path for `actor`: its own link where the route takes one, séance A's
-    ids everywhere else; and the route's query string."""
-    name = name_of(route)
-    params: dict[str, object] = {}
-    for param in getattr(route, "param_convertors", {}):
-        if param == "token":
-            params[param] = actor.link(LINK_ROLE.get(name.split(":")[0], "*"))
-        elif param in PATH.get(name, {}):
-            params[param] = PATH[name][param]
-        else:
-            assert param in world.ids, (
-                f"{name}: no value for {{{param}}}: give séance A's in tests/actors.py (ids)"
-                " or a fixed one in tests/authz_rules.py (PATH)")
-            params[param] = world.ids[param]
-    path = str(world.client.app.url_path_for(name, **params))
-    query = _fill(QUERY.get(name, ""), world)
-    return f"{path}?{query}" if query else path
-
-
 def outcome(world: World, name: str, method: str, path: str, actor: Actor) -> str:
     """"allowed" or "refused", with what was answered."""
     if method == "WS":
@@ -107,7 +76,7 @@ def outcome(world: World, name: str, method: str, path: str, actor: Actor) -> st
             assert closed.code == 1008, (name, actor.name, closed.code)
             return "refused (closed 1008)"
         return "allowed (accepted)"
-    form = {"csrf": CSRF, **{k: _fill(v, world) for k, v in FORM.get(name, {}).items()}}
+    form = {"csrf": CSRF, **{k: world.fill(v) for k, v in FORM.get(name, {}).items()}}
     if method == "GET":
         response = world.send(actor, method, path)
     elif name.startswith("api:"):
@@ -140,7 +109,7 @@ def test_route_answers_each_actor_as_declared(world: World, name: str, method: s
     seen = {}
     for actor_name in order:
         actor = world.actors[actor_name]
-        seen[actor_name] = outcome(world, name, method, address(world, route, actor), actor)
+        seen[actor_name] = outcome(world, name, method, world.address(route, actor), actor)
     wrong = {actor: answer for actor, answer in seen.items()
              if answer.startswith("allowed") != (actor in rule)}
     assert not wrong, (f"{name} {method}: declared for {sorted(rule)}, but "
