@@ -161,3 +161,11 @@ async def close_seance(db, session_id):
                      " WHERE id = ?", (session_id,))
 
     await db.write(op)
+
+
+def test_a_participant_number_int_cannot_read_changes_nothing(seance, client):
+    # "²".isdigit() is True and int("²") raised: a 500 (as on the other forms, issue 15).
+    seance.join(name="Awa")
+    response = seance.facilitator_post("/participants", action="exclude", participant="²")
+    assert response.status_code == 200
+    assert client.get(f"/f/{seance.links['facilitator']}?excluded=²").status_code == 200

@@ -95,7 +95,7 @@ async def page(request: Request, seance: Seance, token: str, status_code: int = 
 
 def _int_query(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 7 else None
+    return int(raw) if raw.isdecimal() and len(raw) < 7 else None
 
 
 def local_time(iso: str, zone: dt.tzinfo) -> str:
@@ -264,7 +264,7 @@ async def exclusion(request: Request) -> Response:
     if action not in ("exclude", "include") or (minute and not MINUTE.match(minute)):
         raise HTTPException(422, "action")
     ids = [int(raw) for raw in form.getlist("participant")
-           if isinstance(raw, str) and raw.isdigit() and len(raw) < 12]
+           if isinstance(raw, str) and raw.isdecimal() and len(raw) < 12]
     try:
         changed = await actions.exclude(services(request), memory, ids,
                                         excluded=action == "exclude", minute=minute or None)
