@@ -139,6 +139,8 @@ def build(directory: Path) -> Template:
         cookies_a, token_a = _join(client, a.code)
         cookies_b, token_b = _join(client, b.code)
         client.cookies.clear()
+        person_a = client.portal.call(db.fetchone, "SELECT id FROM participants"
+                                      " WHERE session_id = ?", (a.id,))["id"]
 
     stranger = secrets.token_urlsafe(24)
     actors = [
@@ -160,7 +162,8 @@ def build(directory: Path) -> Template:
         "code": a.code, "session_id": a.id, "workshop_id": workshop_id,
         "question_id": questions[0].id, "proposal_id": proposal, "theme_id": theme,
         "suggestion_id": suggestion, "step_id": steps["poll"].id,
-        "vote_step_id": steps["vote"].id, "username": USERNAME, "password": PASSWORD,
+        "vote_step_id": steps["vote"].id, "participant_id": person_a,
+        "username": USERNAME, "password": PASSWORD,
     }
     return Template(db_path, ids, {actor.name: actor for actor in actors})
 

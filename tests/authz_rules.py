@@ -74,6 +74,8 @@ RULES: dict[str, frozenset[str]] = {
     "facilitator:theme": FACILITATOR,
     "facilitator:suggest": FACILITATOR_LINK,
     "facilitator:suggestion": FACILITATOR,
+    # The participants it names are looked up in the link's own séance only.
+    "facilitator:exclude": FACILITATOR_LINK,
     # Projector and helper: their own secret links.
     "screen:show": PROJECTOR,
     "screen:step": PROJECTOR,

@@ -114,3 +114,21 @@ def test_route_answers_each_actor_as_declared(world: World, name: str, method: s
              if answer.startswith("allowed") != (actor in rule)}
     assert not wrong, (f"{name} {method}: declared for {sorted(rule)}, but "
                        + "; ".join(f"{actor} {answer}" for actor, answer in wrong.items()))
+
+
+def test_a_form_naming_another_seances_participant_changes_nothing(world: World) -> None:
+    """The matrix reads answers; an id sent in a form instead of the path is looked up in
+    the link's own séance, which only the database can show."""
+
+    def excluded() -> bool:
+        row = world.client.portal.call(
+            world.client.app.state.db.fetchone,
+            "SELECT excluded_at FROM participants WHERE id = ?", (world.ids["participant_id"],))
+        return row["excluded_at"] is not None
+
+    form = {"csrf": CSRF, "action": "exclude", "participant": str(world.ids["participant_id"])}
+    for name in ("facilitator_elsewhere", "facilitator"):
+        actor = world.actors[name]
+        path = world.client.app.url_path_for("facilitator:exclude", token=actor.link("*"))
+        assert world.send(actor, "POST", str(path), form=form).status_code == 303
+        assert excluded() == (name == "facilitator"), name

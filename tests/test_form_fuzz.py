@@ -68,6 +68,7 @@ FORMS: dict[str, list[str]] = {
     "facilitator:theme": ["name"],
     "facilitator:suggest": [],
     "facilitator:suggestion": ["name"],
+    "facilitator:exclude": ["action", "participant", "minute"],
     "screen:step": ["move"],
     "helper:card": [*CARD, "q{question}-choice", "q{question}-value", "q{question}-text",
                     "q{question}-item-{item}", "q{question}-rank-{choice}"],
@@ -131,14 +132,16 @@ HINTS = {
                  "element"},
     "theme": {"theme"},
     "step": {"step"},
+    "participant": {"participant"},
     "card": {"card", "beyond"},
     "word": {"language", "move", "method", "target", "kind", "action", "mode", "keep",
              "part", "value", "round", "date", "time", "plan", "bundled", "scale"},
 }
 WORDS = [*LANGUAGES, "next", "previous", *METHODS, "proposals", "theme", "selection",
          "themes", *KINDS, *STEP_KINDS, "confirm", "reject", "undo", "rename", "remove", "add",
-         "create", *RESULTS_MODES, "first", "second", "poll", "agree", "disagree",
-         "pass", "2", "2026-06-01", "18:30", "demo.toml", "1-5", "0-10", "3-suivi", "empty"]
+         "create", "exclude", "include", *RESULTS_MODES, "first", "second", "poll", "agree",
+         "disagree", "pass", "2", "2026-06-01", "18:30", "demo.toml", "1-5", "0-10",
+         "3-suivi", "empty"]
 PREFERRED = ["facilitator", "participant", "helper", "projector", "organiser", "sms_gateway"]
 
 # Values that have broken parsers somewhere: digits int() does not read ("²", "①"),
@@ -220,6 +223,8 @@ def stage(world: World, where: str | None) -> dict[str, list[str]]:
         "proposal": [str(p.id) for p in call(qp.list_proposals, sid)],
         "theme": [str(t.id) for t in call(qp.list_themes, sid)],
         "step": [str(step.id) for step in steps],
+        "participant": [str(row["id"]) for row in client.portal.call(
+            client.app.state.db.fetchall, "SELECT id FROM participants", ())],
         "card": ["1", "2", "3"],
         "word": [*WORDS, *(f"vote:{step.id}" for step in steps if step.kind == "vote")],
     }
