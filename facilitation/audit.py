@@ -271,7 +271,7 @@ async def _record(scope: Scope, name: str, body: bytes, location: str,
 
 def _int(value: object) -> int | None:
     text = str(value or "")
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    return int(text) if text.isdecimal() and len(text) < 12 else None
 
 
 async def _detail(db: Database, kind: str, params: Mapping[str, Any], form: Mapping[str, str],

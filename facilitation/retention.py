@@ -72,7 +72,7 @@ def check_days(raw: object) -> int | None:
     text = str(raw or "").strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) > 5 or not MIN_DAYS <= int(text) <= MAX_DAYS:
+    if not text.isdecimal() or len(text) > 5 or not MIN_DAYS <= int(text) <= MAX_DAYS:
         raise UserError(N_("The retention period is a number of days from %(min)s to "
                            "%(max)s."), min=MIN_DAYS, max=MAX_DAYS)
     return int(text)

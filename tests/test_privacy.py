@@ -702,3 +702,13 @@ def test_deleting_a_seance_takes_it_out_of_elements_kept_by_id(seance, client, o
                               " ORDER BY c.title, m.number", ())
     assert [(r[0], r[1]) for r in left] == [("other", 2), ("other", 3), ("three", 2),
                                             ("three", 3)]
+
+
+def test_numbers_int_cannot_read_are_refused_not_a_500(seance, organiser):
+    # "²".isdigit() is True and int("²") raised (as on the other forms, issue 15).
+    page = organiser.get("/organiser/workshops/1")
+    response = organiser.post("/organiser/workshops/1/retention",
+                              data={"csrf": csrf_of(page.text), "days": "²"})
+    assert response.status_code == 422
+    for query in ("workshop=²", "session=①", "before=³"):
+        assert organiser.get(f"/organiser/audit?{query}").status_code == 200, query

@@ -19,7 +19,7 @@ from facilitation.web import render
 
 def _id(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 12 else None
+    return int(raw) if raw.isdecimal() and len(raw) < 12 else None
 
 
 async def show(request: Request) -> Response:
