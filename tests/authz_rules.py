@@ -45,6 +45,8 @@ RULES: dict[str, frozenset[str]] = {
     "participant:ws": PARTICIPANT,
     "participant:prefs": EVERYONE,
     "participant:accessibility": EVERYONE,
+    "participant:privacy": EVERYONE,
+    "participant:delete": PARTICIPANT,
     # Facilitator: the secret link. Routes naming one of A's questions, proposals,
     # themes, suggestions or steps take A's link only.
     "facilitator:show": FACILITATOR_LINK,
@@ -116,6 +118,10 @@ RULES: dict[str, frozenset[str]] = {
     "organiser:report_download": ORGANISER,
     "organiser:consensus": ORGANISER,
     "organiser:rotate_link": ORGANISER,
+    "organiser:retention": ORGANISER,
+    "organiser:delete_workshop": ORGANISER,
+    "organiser:delete_session": ORGANISER,
+    "organiser:audit": ORGANISER,
     # JSON API: a bearer token, a participant's or the facilitator link's.
     "api:healthz": EVERYONE,
     "api:openapi": EVERYONE,

@@ -46,6 +46,7 @@ FORMS: dict[str, list[str]] = {
     "participant:answer": ANSWER,
     "participant:propose": ["text", "idem"],
     "participant:vote": ["item", "value", "dots-{proposal}", "grade-{proposal}", "idem"],
+    "participant:delete": [],
     "facilitator:step": ["move", "position", "from"],
     "facilitator:walk": ["move", "question"],
     "facilitator:timer": ["minutes", "stop"],
@@ -96,6 +97,9 @@ FORMS: dict[str, list[str]] = {
     "organiser:report_edit": REPORT,
     "organiser:consensus": ["min_agree", "max_disagree", "min_votes", "every_subgroup"],
     "organiser:rotate_link": [],
+    "organiser:retention": ["days"],
+    "organiser:delete_workshop": ["confirm"],
+    "organiser:delete_session": ["confirm"],
     "sms:inbound": ["From", "Body", "from", "text", "msisdn", "sender", "message"],
 }
 # Path parameters that name what to do: each is tried, not only the matrix's.
