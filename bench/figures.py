@@ -32,20 +32,62 @@ def summary_ms(seconds: Iterable[float]) -> dict[str, Any]:
     return out
 
 
-def rss_mib(pid: int) -> float:
+def tree(pid: int) -> list[int]:
+    """`pid` and every process below it (uvicorn's workers under their supervisor)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{current}/task"):
+                children = Path(f"/proc/{current}/task/{task}/children").read_text().split()
+                todo.extend(int(child) for child in children)
+    return found
+
+
+def _rss_one(pid: int) -> float:
     with contextlib.suppress(OSError):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
+                return int(line.split()[1]) / 1024
     return math.nan
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used (all its threads)."""
+def rss_mib(pid: int) -> float:
+    """Resident memory of the server: the process and its workers, summed."""
+    values = [v for v in map(_rss_one, tree(pid)) if not math.isnan(v)]
+    return round(sum(values), 1) if values else math.nan
+
+
+def _cpu_one(pid: int) -> float:
     with contextlib.suppress(OSError):
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return math.nan
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process and its workers have used (all their threads)."""
+    values = [v for v in map(_cpu_one, tree(pid)) if not math.isnan(v)]
+    return sum(values) if values else math.nan
+
+
+STORES = ("postgres", "redis-server")
+
+
+def stores_cpu_seconds() -> float:
+    """CPU time used by PostgreSQL's and Redis's processes (the shared stores)."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdecimal():
+            continue
+        with contextlib.suppress(OSError):
+            name = Path(f"/proc/{entry}/comm").read_text().strip()
+            if name in STORES or name.startswith("postgres"):
+                value = _cpu_one(int(entry))
+                if not math.isnan(value):
+                    total += value
+    return total
 
 
 class CpuMeter:
@@ -79,13 +121,15 @@ class Cpu:
         self.client = CpuMeter(os.getpid())
         self._wall = time.perf_counter()
         self._busy = busy_seconds()
+        self._stores = stores_cpu_seconds()
 
     def read(self) -> dict[str, float]:
         server, client = self.server.read(), self.client.read()
         wall = time.perf_counter() - self._wall
         machine = 100 * (busy_seconds() - self._busy) / wall if wall > 0 else 0.0
-        return {"server": server, "client": client,
-                "others": round(max(machine - server - client, 0.0), 1)}
+        stores = 100 * (stores_cpu_seconds() - self._stores) / wall if wall > 0 else 0.0
+        return {"server": server, "client": client, "stores": round(stores, 1),
+                "others": round(max(machine - server - client - stores, 0.0), 1)}
 
 
 class RssSampler:
@@ -154,9 +198,14 @@ def pin(pid: int, cpus: set[int]) -> bool:
 
 
 def loaded_modules(pid: int, names: Iterable[str]) -> dict[str, bool]:
-    """Whether each native module (by name in its .so path) is mapped into `pid`."""
-    try:
-        maps = Path(f"/proc/{pid}/maps").read_text()
-    except OSError:
-        return {}
-    return {name: f"/{name}/" in maps for name in names}
+    """Whether each native module (by name in its .so path) is mapped into the server:
+    `pid`, or the workers it supervises (any of them; helper processes load neither)."""
+    found = dict.fromkeys(names, False)
+    for process in tree(pid):
+        try:
+            maps = Path(f"/proc/{process}/maps").read_text()
+        except OSError:
+            continue
+        for name in found:
+            found[name] = found[name] or f"/{name}/" in maps
+    return found

@@ -48,7 +48,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add("--apps", default="eclair,eclair-asyncio,bare",
         help="what to measure, in turn: eclair (as run.py serves it: uvloop + httptools when"
              " installed), eclair-asyncio (the same without uvloop and httptools: joins and"
-             " answers only, no phones), bare (bench/bare.py)")
+             " answers only, no phones), bare (bench/bare.py), postgres:N (N processes on"
+             " PostgreSQL, live events through Redis)")
+    add("--processes", metavar="N,M",
+        help="the several-process mode: single-process SQLite, then postgres:N for each N"
+             " given (e.g. 1,2), unpinned, in the same run (sets --apps)")
+    add("--postgres", default=os.environ.get("ECLAIR_BENCH_POSTGRES",
+                                             "postgresql://postgres@127.0.0.1:5432/test"),
+        help="PostgreSQL server for postgres:N (a database is made and dropped per target)")
+    add("--redis", default=os.environ.get("ECLAIR_BENCH_REDIS", "redis://127.0.0.1:6379/0"),
+        help="Redis for postgres:N")
     add("--no-calibration", action="store_true",
         help="skip measuring what the client alone can offer (against the bare app)")
     add("--calibration-rate", type=float,
@@ -66,8 +75,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         args.phone_timeout = 20.0
     args.rate_list = [float(r) for r in args.rates.split(",") if r.strip()]
     args.phones = min(args.phones, args.participants)
+    if args.processes:
+        args.apps = ",".join(["eclair"] + [f"postgres:{int(n)}"
+                                           for n in args.processes.split(",") if n.strip()])
+        args.no_calibration = True
     args.app_list = [a.strip() for a in args.apps.split(",") if a.strip()]
-    unknown = set(args.app_list) - {"eclair", "eclair-asyncio", "bare"}
+    unknown = {a for a in args.app_list if not a.startswith("postgres:")} \
+        - {"eclair", "eclair-asyncio", "bare"}
     if unknown:
         parser.error(f"unknown --apps: {', '.join(sorted(unknown))}")
     return args
@@ -108,16 +122,33 @@ CLIENT_PINNED = pin_client()  # before any thread or child process exists
 
 
 async def run_target(app: str, variant: str, args: argparse.Namespace, tmp: Path,
-                     with_phones: bool = True) -> dict[str, Any]:
+                     with_phones: bool = True, processes: int = 0) -> dict[str, Any]:
+    """`processes` > 0: that many server processes on PostgreSQL and Redis, unpinned (they
+    share the cores with the database, Redis and the client)."""
     label = app if variant == "auto" else f"{app} ({variant})"
+    label += f" on PostgreSQL + Redis, {processes} process(es)" if processes else ""
     print(f"\n== {label}", flush=True)
-    running = servers.start(app, tmp / f"{app}-{variant}.db", variant, tmp / "shim",
-                            CLIENT_PINNED)
+    database, extra = "", {}
+    if processes:
+        database = f"eclair_bench_{os.getpid()}_{processes}"
+        await postgres_admin(args.postgres, f'CREATE DATABASE "{database}"')
+        extra = {"DATABASE_URL": args.postgres.rsplit("/", 1)[0] + "/" + database,
+                 "REDIS_URL": args.redis, "ECLAIR_WORKERS": str(processes)}
+    pin_server = CLIENT_PINNED and not processes and not args.processes
+    try:
+        running = servers.start(app, tmp / f"{app}-{variant}-{processes}.db", variant,
+                                tmp / "shim", pin_server, extra)
+    except BaseException:
+        if database:
+            await postgres_admin(args.postgres, f'DROP DATABASE "{database}" WITH (FORCE)')
+        raise
     pid, port = running.pid, running.server.port
     pool = Pool(HOST, port, args.max_conns)
     target = Target(pool, running.server.code, running.server.token("facilitator"),
                     running.server.token("screen"), pid)
     out: dict[str, Any] = {"app": app, "variant": variant, "server_pinned_cpu0": running.pinned,
+                           "store": "postgres+redis" if processes else "sqlite",
+                           "processes": processes or 1,
                            "native_modules_loaded": running.native,
                            "memory_mib": {"idle": rss_mib(pid)}}
     try:
@@ -156,7 +187,19 @@ async def run_target(app: str, variant: str, args: argparse.Namespace, tmp: Path
     finally:
         pool.close()
         running.stop()
+        if database:
+            await postgres_admin(args.postgres, f'DROP DATABASE "{database}" WITH (FORCE)')
     return out
+
+
+async def postgres_admin(url: str, statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url, timeout=5)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
 
 
 def summary_bytes(sizes: list[int]) -> dict[str, Any]:
@@ -217,10 +260,12 @@ async def main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="eclair-bench-") as tmp:
         for name in args.app_list:
+            processes = int(name.split(":", 1)[1]) if name.startswith("postgres:") else 0
             app, variant = ("eclair", "asyncio+h11") if name == "eclair-asyncio" \
-                else (name, "auto")
+                else ("eclair" if processes else name, "auto")
             results["targets"][name] = await run_target(app, variant, args, Path(tmp),
-                                                        with_phones=variant == "auto")
+                                                        with_phones=variant == "auto",
+                                                        processes=processes)
         if not args.no_calibration:
             results["calibration"] = await calibrate(args, Path(tmp))
     results["seconds"] = round(time.perf_counter() - started, 1)

@@ -48,6 +48,8 @@ def _rows(target: dict[str, Any]) -> dict[str, tuple[str, float | None]]:
     rows: dict[str, tuple[str, float | None]] = {}
     mem = target["memory_mib"]
     joins = target["joins"]
+    rows["store / processes"] = (f"{target.get('store', 'sqlite')} / "
+                                 f"{target.get('processes', 1)}", None)
     rows["server pinned to CPU 0"] = (str(target["server_pinned_cpu0"]), None)
     rows["uvloop / httptools loaded"] = (
         " / ".join("yes" if target["native_modules_loaded"].get(m) else "no"
@@ -80,8 +82,9 @@ def _rows(target: dict[str, Any]) -> dict[str, tuple[str, float | None]]:
             + (f" ({pl['never_shown']} never shown)" if pl["never_shown"] else ""),
             pl["p99_ms"])
         cpu = phase["cpu_percent"]
-        rows[f"{r}: CPU % server/client/others"] = (
-            f"{cpu['server']:.0f} / {cpu['client']:.0f} / {cpu['others']:.0f}", None)
+        rows[f"{r}: CPU % server/client/stores/others"] = (
+            f"{cpu['server']:.0f} / {cpu['client']:.0f} / {cpu.get('stores', 0):.0f} / "
+            f"{cpu['others']:.0f}", None)
         rows[f"{r}: client lag p99 ms"] = (_ms(phase["client_lag"]["p99_ms"]), None)
     check = target.get("check")
     if check:
@@ -107,8 +110,9 @@ def _rows(target: dict[str, Any]) -> dict[str, tuple[str, float | None]]:
                                                phones.get("how", {}).items()), None)
         cpu = phones.get("cpu_percent_step_change")
         if cpu:
-            rows["step change: CPU % server/client/others"] = (
-                f"{cpu['server']:.0f} / {cpu['client']:.0f} / {cpu['others']:.0f}", None)
+            rows["step change: CPU % server/client/stores/others"] = (
+                f"{cpu['server']:.0f} / {cpu['client']:.0f} / {cpu.get('stores', 0):.0f} / "
+                f"{cpu['others']:.0f}", None)
         rows["step change: failed phones"] = (
             _num(phones.get("failed", 0)) + (f" {phones['failure_reasons']}"
                                              if phones.get("failure_reasons") else ""), None)

@@ -70,10 +70,11 @@ class Running:
         self.server.stop()
 
 
-def start(app: str, db: Path, variant: str, shim_dir: Path, pin_cpus: bool) -> Running:
+def start(app: str, db: Path, variant: str, shim_dir: Path, pin_cpus: bool,
+          extra_env: dict[str, str] | None = None) -> Running:
     # Thousands of phones from one load generator: one address, which the rate limits
     # would rightly take for a flood.
-    env: dict[str, str] = {"ECLAIR_RATE_LIMITS": "0"}
+    env: dict[str, str] = {"ECLAIR_RATE_LIMITS": "0", **(extra_env or {})}
     if variant == "asyncio+h11":
         shim_dir.mkdir(parents=True, exist_ok=True)
         for name in ("uvloop", "httptools"):

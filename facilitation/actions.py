@@ -4,7 +4,7 @@ announces the change; views only parse their input and render the outcome.
 
 Announcing is part of the write: the memory of the séance and the live views follow
 the committed change before the caller is answered, so a request made after an
-acknowledgement always sees it.
+acknowledgement always sees it (in every process: see live_redis.py).
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from typing import Any, TypeVar
 
 from facilitation import security, steering
 from facilitation.broadcast import Broadcaster
+from facilitation.embedder import Embedder
 from facilitation.i18n_keys import N_, UserError
 from facilitation.limits import Client, Limits
 from facilitation.memory import (
     Answered,
     Changed,
     Checked,
-    Erased,
     Event,
     Excluded,
     Joined,
@@ -42,6 +42,7 @@ from facilitation.polls import (
     validate_answer,
 )
 from facilitation.proposals import ProposalError, StepSettings, check_limit, clean_text
+from facilitation.relay import Relay
 from facilitation.seances import MAX_NAME, Participant, clean_name
 from facilitation.settings import Settings as AppSettings
 from facilitation.store import Database, cards, deletion
@@ -69,20 +70,27 @@ def still_open(memory: SeanceMemory) -> None:
 
 @dataclass
 class Services:
-    """What actions need: the store, the séances in memory, the live views, and the rate
-    limits (none unless given)."""
+    """What actions need: the store, the séances in memory, the live views, the rate
+    limits (none unless given), and the queue of proposals to embed (none unless given)."""
 
     db: Database
     memory: Memory
     broadcaster: Broadcaster
     limits: Limits = field(default_factory=lambda: Limits(AppSettings(rate_limits=False)))
+    embedder: Embedder | None = None
+    relay: Relay = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.relay = Relay(self.broadcaster.hub, self.memory, self.broadcaster)
+
+    def proposed(self, proposal_ids: Iterable[int]) -> None:
+        """Proposals committed (or corrected): their vectors are made in the background."""
+        if self.embedder is not None:
+            self.embedder.later(proposal_ids)
 
     def announce(self, event: Event) -> None:
-        self.memory.apply(event)
-        if isinstance(event, Changed | Erased):
-            self.broadcaster.state_changed(event.session_id)
-        else:
-            self.broadcaster.answers_changed(event.session_id)
+        """To the séance's memory and live views, in this process and every other."""
+        self.relay.announce(event)
 
     async def write(self, op: Callable[[Any], T], event: Callable[[Any], Event | list[Event]],
                     *, refusable: bool = True) -> T:
@@ -95,7 +103,9 @@ class Services:
             for one in happened if isinstance(happened, list) else [happened]:
                 self.announce(one)
 
-        return await self.db.write(op, after, refusable=refusable)
+        value = await self.db.write(op, after, refusable=refusable)
+        await self.broadcaster.hub.settled()  # this process's memory follows it too
+        return value
 
     async def replay(self, scope: str, key: str | None, error: UserError) -> Any:
         """A request refused now may be the retry of one committed before (its answer was
@@ -112,6 +122,7 @@ class Services:
             return await store_call
         finally:
             self.announce(Changed(session_id))
+            await self.broadcaster.hub.settled()
 
 
 # Joining -------------------------------------------------------------------------------
@@ -225,6 +236,7 @@ async def submit_proposal(s: Services, memory: SeanceMemory, raw_text: object, *
     if isinstance(result, sc.Replayed):
         give_back()  # counted the first time
         return int(result.result)
+    s.proposed([int(result)])
     return int(result)
 
 
@@ -273,6 +285,8 @@ async def submit_paper_proposals(s: Services, memory: SeanceMemory, raw_text: ob
         return int(await s.replay(scope, key, error))
     sid = memory.seance.id
 
+    added: list[int] = []
+
     def op(conn: Any) -> int:
         current = conn.execute(
             "SELECT 1 FROM sessions s JOIN steps t ON t.session_id = s.id AND t.position"
@@ -280,12 +294,15 @@ async def submit_paper_proposals(s: Services, memory: SeanceMemory, raw_text: ob
             " t.kind = 'clustering')", (sid, step_id)).fetchone()
         if current is None:
             raise ProposalError(N_("Proposals are closed: yours was not recorded."), 409)
-        for text in texts:
-            qp.add_proposal_op(sid, step_id, text, "paper", subgroup_id=subgroup)(conn)
+        added[:] = [qp.add_proposal_op(sid, step_id, text, "paper", subgroup_id=subgroup)(conn)
+                    for text in texts]
         return len(texts)
 
     result = await s.write(sc.idempotent(scope, key, op), lambda _: Proposed(sid, step_id, None))
-    return int(result.result if isinstance(result, sc.Replayed) else result)
+    if isinstance(result, sc.Replayed):
+        return int(result.result)
+    s.proposed(added)
+    return int(result)
 
 
 # Votes ---------------------------------------------------------------------------------

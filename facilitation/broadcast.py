@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import heapq
 import logging
 import secrets
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import jinja2
 
 from facilitation import i18n, panels, paper, qr
-from facilitation.live import Coalescer, Hub, topic
-from facilitation.memory import Memory, SeanceMemory
+from facilitation.live import Coalescer, Hub, Redraw, topic
+from facilitation.memory import Crowd, Memory
 from facilitation.proposals import Proposal, StepSettings, Theme
 from facilitation.seances import Participant, Presence, Seance, State
 from facilitation.settings import Settings
@@ -73,12 +74,14 @@ class Broadcaster:
         self.memory = memory
         self._pushing: dict[int, asyncio.Task[None]] = {}
         self._push_again: set[int] = set()
-        self._last_push: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._last_push: dict[int, tuple[str, str]] = {}
         # What phones have been shown, per séance: a page carries it, a reconnecting phone
         # whose page is older is told to catch up. It never repeats (a step count would:
-        # forward two steps and back again while a phone was away).
+        # forward two steps and back again while a phone was away). Between processes it is
+        # the change's place in the order they share, the same in all of them.
         self._boot = secrets.token_hex(3)
-        self._shown: Counter[int] = Counter()
+        self._changes: Counter[int] = Counter()
+        self._shown: dict[int, str] = {}
         self.hub = hub
         self.env = env
         self.settings = settings
@@ -135,16 +138,41 @@ class Broadcaster:
 
     def answers_changed(self, session_id: int) -> None:
         """Results or presence moved: redraw screens and facilitators, coalesced."""
-        self.coalescer.request(session_id)
-
-    def phone_version(self, session_id: int) -> str:
-        """What a phone's page was made from: compared when its WebSocket (re)connects."""
-        return f"{self._boot}-{self._shown[session_id]}"
+        self.hub.send(Redraw(session_id, state=False))
 
     def state_changed(self, session_id: int) -> None:
         """Step or question state moved: phones get their new panel, screens redraw."""
-        self._shown[session_id] += 1
+        self.hub.send(Redraw(session_id, state=True))
+
+    def phone_version(self, session_id: int) -> str:
+        """What a phone's page was made from: compared when its WebSocket (re)connects."""
+        return self._shown.get(session_id, f"{self._boot}-0")
+
+    # What the relay calls, in every process / in the process that sent the change -------
+
+    def moved(self, session_id: int, seq: int | None) -> None:
+        """The séance's step or questions moved: pages made before are out of date."""
+        if seq is None:
+            self._changes[session_id] += 1
+            self._shown[session_id] = f"{self._boot}-{self._changes[session_id]}"
+        else:
+            self._shown[session_id] = str(seq)
+
+    def forget(self) -> None:
+        """Changes may have been missed: every phone page made before is out of date."""
+        self._boot = secrets.token_hex(3)
+        self._shown.clear()
+
+    def pushed(self, session_id: int, fingerprint: tuple[str, str]) -> None:
+        """Another process pushed phones this panel: pushing it again would only clear
+        what people are typing."""
+        self._last_push[session_id] = fingerprint
+
+    def redraw(self, session_id: int, state: bool) -> None:
+        """Draw the séance's live views again, for the subscribers of every process."""
         self.coalescer.request(session_id)
+        if not state:
+            return
         if session_id in self._pushing:
             self._push_again.add(session_id)  # the push running now may have read too early
             return
@@ -168,6 +196,7 @@ class Broadcaster:
         if not self.hub.subscribers(participants):
             self._last_push.pop(session_id, None)
             return
+        mark = self.hub.mark()
         memory = await self.memory.get(session_id)
         if memory is None:
             return
@@ -186,15 +215,20 @@ class Broadcaster:
         timers = {language: render_string(
             self.env, "partials/participant_timer.html", i18n.Translator(language),
             step=state.step, oob=True) for language in i18n.LANGUAGES}
-        fingerprint = ((panels.version(state), *variants.values()), tuple(timers.values()))
+        fingerprint = (digest((panels.version(state), *variants.values())),
+                       digest(timers.values()))
         last = self._last_push.get(session_id)
         self._last_push[session_id] = fingerprint
+        personal = panels.Personal.of(memory)
         if variants and last is not None and last[0] == fingerprint[0]:
             if last[1] != fingerprint[1]:
-                self.hub.publish(participants, PanelPush({}, "", memory, timers, timer_only=True))
+                self.hub.publish(participants, PanelPush(
+                    session_id, {}, "", personal, memory.crowd, timers, timer_only=True,
+                    fingerprint=fingerprint), mark)
             return  # nothing else a phone shows has changed: leave what people type alone
         self.hub.publish(participants, PanelPush(
-            variants, self.sync_fragment(state.seance), memory, timers))
+            session_id, variants, self.sync_fragment(state.seance), personal, memory.crowd,
+            timers, fingerprint=fingerprint), mark)
 
     # Fragments --------------------------------------------------------------------
 
@@ -241,16 +275,18 @@ class Broadcaster:
 
     async def _publish_room(self, session_id: int, screen_topic: str,
                             languages: list[str]) -> None:
+        mark = self.hub.mark()
         snap = await self.snapshot(session_id)
         if snap is None:
             return
         if self.hub.subscribers(screen_topic):
-            self.hub.publish(screen_topic, self.screen_fragment(snap))
+            self.hub.publish(screen_topic, self.screen_fragment(snap), mark)
         for language in languages:
             self.hub.publish(topic(session_id, f"facilitator:{language}"),
-                             self.facilitator_fragment(snap, language))
+                             self.facilitator_fragment(snap, language), mark)
 
     async def _publish_helpers(self, session_id: int, languages: list[str]) -> None:
+        mark = self.hub.mark()
         memory = await self.memory.get(session_id)
         if memory is None:
             return
@@ -258,7 +294,7 @@ class Broadcaster:
         token = memory.structure.links.get("helper", "")
         for language in languages:
             self.hub.publish(topic(session_id, f"helper:{language}"),
-                             self.helper_fragment(pic, token, language))
+                             self.helper_fragment(pic, token, language), mark)
 
     async def close(self) -> None:
         await self.coalescer.close()
@@ -268,23 +304,34 @@ class Broadcaster:
                 await task
 
 
+def digest(parts: Iterable[str]) -> str:
+    return hashlib.blake2b("\x00".join(parts).encode(), digest_size=16).hexdigest()
+
+
 @dataclass(frozen=True)
 class PanelPush:
     """A step change, for phones: the new panel in each language, rendered once; a phone
-    whose panel is its own gets the "sync" fragment instead and fetches it."""
+    whose panel is its own gets the "sync" fragment instead and fetches it.
 
+    Between processes all of it travels but `crowd`: each process checks its phones
+    against its own (None: not in memory, every phone fetches its own panel)."""
+
+    session_id: int
     variants: dict[str, str]
     sync: str
-    memory: SeanceMemory
+    personal: panels.Personal
+    crowd: Crowd | None
     timers: dict[str, str] = field(default_factory=dict)  # the step's timer, per language
     timer_only: bool = False  # only the timer changed
+    fingerprint: tuple[str, str] = ("", "")  # of the panels and of the timers
 
     def for_phone(self, participant_id: int, language: str, csrf: str) -> str:
         timer = self.timers.get(language, "")
         if self.timer_only:
             return timer
         html = self.variants.get(language)
-        if html is None or panels.is_personal(self.memory, participant_id):
+        if html is None or self.crowd is None \
+                or self.personal.applies(self.crowd, participant_id):
             return self.sync + timer
         return html.replace(panels.CSRF_SLOT, csrf).replace(panels.KEY_SLOT,
                                                             secrets.token_urlsafe(12)) + timer

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from facilitation.i18n_keys import N_, UserError
 from facilitation.report import Report
 from facilitation.tallies import ChoiceResults
 from facilitation.words import strip_accents
+
+if TYPE_CHECKING:
+    from facilitation.clustering import Suggestion
 
 MAX_TITLE = 120
 MAX_MEMBERS = 50  # a form carries at most 100 fields (web.MAX_FORM_FIELDS)
@@ -109,17 +113,21 @@ def over_time(reports: Sequence[Report]) -> list[OverTime]:
     return found
 
 
-def recurring_candidates(members: Sequence[Member]) -> list[Recurring]:
-    """Groups of proposals (and theme names) from two séances or more, by their text.
+def recurring_candidates(members: Sequence[Member],
+                         suggestions: Sequence[Suggestion] | None = None) -> list[Recurring]:
+    """Groups of proposals (and theme names) from two séances or more.
 
     `members` are the originals of séances held (store.demarche.sources): a proposal carried
-    over to the next séance is the same proposal, so it never makes an element by itself."""
+    over to the next séance is the same proposal, so it never makes an element by itself.
+    `suggestions` groups them (themes.suggest: by meaning); without it, by shared words."""
     if len(members) < 2:
         return []
-    from facilitation import clustering  # scikit-learn: loaded on first use (~100 MiB)
+    if suggestions is None:
+        from facilitation import clustering  # scikit-learn: loaded on first use (~100 MiB)
 
+        suggestions = clustering.suggest([m.text for m in members])
     found = []
-    for suggestion in clustering.suggest([m.text for m in members]):
+    for suggestion in suggestions:
         group = [members[i] for i in suggestion.members]
         if len({m.number for m in group}) >= 2:
             found.append(Recurring.of(suggestion.title, group))

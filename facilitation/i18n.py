@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from babel import Locale
@@ -14,7 +13,9 @@ from babel.dates import format_date, format_time
 from babel.support import NullTranslations, Translations
 from markupsafe import Markup, escape
 
-LOCALES_DIR = Path(__file__).resolve().parent / "locales"
+from facilitation.settings import PACKAGE
+
+LOCALES_DIR = PACKAGE / "locales"  # the compiled .mo ship in the wheel
 LANGUAGES = ("fr-FR", "fr-CA", "en")
 DEFAULT = "fr-FR"
 # Shown in each language's own name, so someone who cannot read the current one finds theirs.
@@ -28,6 +29,10 @@ FALLBACKS = {"fr-CA": "fr-FR"}
 @cache
 def translations(language: str) -> NullTranslations:
     catalogue = Translations.load(str(LOCALES_DIR), [language.replace("-", "_")], "messages")
+    # Babel falls back to untranslated text without a word: say that the .mo are missing.
+    if not isinstance(catalogue, Translations):
+        raise RuntimeError(f"no compiled catalogue for {language} in {LOCALES_DIR} "
+                           "(in a checkout: `make catalogues`)")
     if language in FALLBACKS:
         catalogue.add_fallback(translations(FALLBACKS[language]))
     return catalogue

@@ -298,6 +298,7 @@ class Memory:
         self._loading: dict[int, asyncio.Task[Structure | None]] = {}
         self._crowd_loading: dict[int, asyncio.Task[Crowd]] = {}
         self._buffered: dict[int, list[Event]] = {}
+        self._forgotten = 0  # how many times every crowd was dropped (see forget)
         self._codes: dict[str, int] = {}
         self._links: dict[str, tuple[int, str]] = {}
         self.loads = 0  # structure reads, for tests and the benchmark
@@ -378,7 +379,12 @@ class Memory:
 
     async def _load_crowd(self, session_id: int) -> Crowd:
         try:
-            crowd = await load_crowd(self.db, session_id)
+            while True:
+                forgotten = self._forgotten
+                crowd = await load_crowd(self.db, session_id)
+                if self._forgotten == forgotten:
+                    break
+                self._buffered[session_id] = []  # what it missed is in the next read
             # Writes committed while reading may or may not be in what was read: every
             # event is idempotent, so applying them again is safe.
             for event in self._buffered.pop(session_id, []):
@@ -408,6 +414,17 @@ class Memory:
         crowd = self._crowds.get(session_id)
         if crowd is not None:
             crowd.apply(event)
+
+    def crowd_of(self, session_id: int) -> Crowd | None:
+        """The séance's crowd as it is now, if it is in memory."""
+        return self._crowds.get(session_id)
+
+    def forget(self) -> None:
+        """Events may have been lost (the hub between processes was down): read every
+        séance again, its crowd too, from the database."""
+        self._forgotten += 1
+        self._crowds.clear()
+        self.invalidate()
 
     def invalidate(self, session_id: int | None = None) -> None:
         """Read the séance's structure again on next use (every séance's if None)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from facilitation.memory import SeanceMemory
+from facilitation.memory import Crowd, SeanceMemory
 from facilitation.polls import Question
 from facilitation.proposals import Proposal, StepSettings
 from facilitation.seances import Seance, State, Step
@@ -130,18 +130,34 @@ async def shared_panel(db: Database, memory: SeanceMemory) -> Panel | None:
     return waiting(memory)
 
 
-def is_personal(memory: SeanceMemory, participant_id: int) -> bool:
-    """Whether this phone's panel depends on what it already sent during this step."""
-    if memory.structure.closed:
-        return False
-    state = memory.state()
-    if state.open_questions:
-        return any(memory.answer(q.id, participant_id) is not None
-                   for q in state.open_questions)
-    step = state.step
-    if step is not None and step.kind == "proposals":
-        return memory.crowd.proposals[step.id, participant_id] > 0
-    return step is not None and step.kind == "vote"
+@dataclass(frozen=True)
+class Personal:
+    """Which phones' panels depend on what they already sent during the step: of the state
+    a pushed panel was rendered from, checked against each phone's own sendings."""
+
+    questions: tuple[int, ...] = ()  # open questions: a phone that answered one
+    proposal_step: int | None = None  # a proposal step: a phone that sent one
+    every: bool = False  # a vote: every ballot is its own
+
+    @classmethod
+    def of(cls, memory: SeanceMemory) -> Personal:
+        if memory.structure.closed:
+            return cls()
+        state = memory.state()
+        if state.open_questions:
+            return cls(questions=tuple(q.id for q in state.open_questions))
+        step = state.step
+        if step is not None and step.kind == "proposals":
+            return cls(proposal_step=step.id)
+        return cls(every=step is not None and step.kind == "vote")
+
+    def applies(self, crowd: Crowd, participant_id: int) -> bool:
+        if self.questions:
+            return any(crowd.answers.get(qid, {}).get(participant_id) is not None
+                       for qid in self.questions)
+        if self.proposal_step is not None:
+            return crowd.proposals[self.proposal_step, participant_id] > 0
+        return self.every
 
 
 def version(state: State) -> str:

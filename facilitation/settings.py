@@ -4,9 +4,30 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+
+def _package_dir() -> Path:
+    """The installed package's folder: its templates, static files, plans and catalogues."""
+    here = resources.files("facilitation")
+    # Jinja's loader and StaticFiles read real files: not a package imported from a zip.
+    if not isinstance(here, Path):
+        raise RuntimeError("Éclair must be installed as files (pip install), not zipped")
+    return here
+
+
+PACKAGE = _package_dir()
+# The folder holding the package: the checkout when run from one, site-packages otherwise.
+ROOT = PACKAGE.parent
+# A checkout keeps its database beside the code, as always; an installed Éclair keeps it
+# under the current directory (site-packages is no place for data).
+CHECKOUT = ROOT if (ROOT / "pyproject.toml").is_file() else None
+
+
+def default_db_path() -> Path:
+    """`data/eclair.db` in the checkout, else under the current directory."""
+    return (CHECKOUT or Path.cwd()) / "data" / "eclair.db"
 
 
 def _env_bool(name: str, default: bool = False) -> bool:
@@ -22,7 +43,16 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 8000
-    db_path: Path = ROOT / "data" / "eclair.db"
+    db_path: Path = field(default_factory=default_db_path)
+    # PostgreSQL instead of the SQLite file (postgresql://user@host/db), for several
+    # processes or hosts; empty: the embedded SQLite file at db_path.
+    database_url: str = ""
+    # Redis carries live events between processes (redis://host:6379/0); empty: in-process.
+    redis_url: str = ""
+    # Names of Éclair's channel and key in Redis: one per installation sharing a server.
+    redis_prefix: str = "eclair"
+    # Server processes on one port (--workers): more than one needs redis_url.
+    workers: int = 1
     demo: bool = False
     # Public address printed and encoded in QR codes; derived from host and port if empty.
     base_url: str = ""
@@ -55,9 +85,12 @@ class Settings:
     timezone: str = "Europe/Paris"
     # The automatic purge of raw data past its retention: at start, then this often; 0: off.
     purge_hours: float = 24.0
-    templates_dir: Path = field(default=ROOT / "templates")
-    static_dir: Path = field(default=ROOT / "static")
-    sessions_dir: Path = field(default=ROOT / "sessions")
+    # Suggested themes by meaning (a sentence encoder, ~200 MiB once loaded); off: by
+    # shared words only.
+    themes_model: bool = True
+    templates_dir: Path = field(default=PACKAGE / "templates")
+    static_dir: Path = field(default=PACKAGE / "static")
+    sessions_dir: Path = field(default=PACKAGE / "sessions")
 
     @property
     def public_url(self) -> str:
@@ -78,10 +111,21 @@ class Settings:
             import secrets
 
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as out:
-                out.write(secrets.token_urlsafe(32) + "\n")
-        return path.read_text().strip()
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass  # another worker process made it first
+            else:
+                with os.fdopen(fd, "w") as out:
+                    out.write(secrets.token_urlsafe(32) + "\n")
+        for _ in range(50):  # the worker that made it may still be writing it
+            key = path.read_text().strip()
+            if key:
+                return key
+            import time
+
+            time.sleep(0.02)
+        raise RuntimeError(f"the SMS number key file {path} is empty")
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -89,7 +133,12 @@ class Settings:
         values: dict[str, object] = {
             "host": os.environ.get("ECLAIR_HOST", cls.host),
             "port": int(os.environ.get("ECLAIR_PORT", cls.port)),
-            "db_path": Path(os.environ.get("ECLAIR_DB", str(ROOT / "data" / "eclair.db"))),
+            "db_path": Path(os.environ["ECLAIR_DB"]) if os.environ.get("ECLAIR_DB")
+            else default_db_path(),
+            "database_url": os.environ.get("DATABASE_URL", ""),
+            "redis_url": os.environ.get("REDIS_URL", ""),
+            "redis_prefix": os.environ.get("ECLAIR_REDIS_PREFIX", cls.redis_prefix),
+            "workers": int(os.environ.get("ECLAIR_WORKERS", cls.workers)),
             "demo": _env_bool("ECLAIR_DEMO"),
             "base_url": os.environ.get("ECLAIR_BASE_URL", ""),
             "secret_key": os.environ.get("ECLAIR_SECRET_KEY", ""),
@@ -106,6 +155,7 @@ class Settings:
             "join_per_minute": int(os.environ.get("ECLAIR_JOIN_PER_MINUTE",
                                                   cls.join_per_minute)),
             "purge_hours": float(os.environ.get("ECLAIR_PURGE_HOURS", cls.purge_hours)),
+            "themes_model": _env_bool("ECLAIR_THEMES_MODEL", cls.themes_model),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,10 +14,11 @@ from starlette.testclient import TestClient
 
 from facilitation import plans
 from facilitation.app import create_app
-from facilitation.settings import ROOT, Settings
+from facilitation.settings import PACKAGE, Settings
 from facilitation.store import queries as q
+from tests import stores
 
-DEMO = ROOT / "sessions" / "demo.toml"
+DEMO = PACKAGE / "sessions" / "demo.toml"
 
 # Property tests check counting rules, not speed: a busy machine (browsers running beside
 # them) must not fail one on hypothesis's 200 ms per-example deadline.
@@ -88,13 +90,40 @@ class Seance:
         return int(row["n"])
 
 
-def make_settings(tmp_path: Path, **overrides) -> Settings:
+def make_settings(tmp_path: Path, store: str | None = None, **overrides) -> Settings:
+    """Settings on the SQLite file in tmp_path, or on a fresh PostgreSQL database."""
+    store = store or os.environ.get("ECLAIR_TEST_STORE", "sqlite")
+    if store == "postgres" and "database_url" not in overrides:
+        overrides["database_url"] = stores.fresh_database()
+    # Suggestions by shared words unless a test asks for the model (tests/test_themes.py).
+    overrides.setdefault("themes_model", False)
     return Settings(db_path=tmp_path / "eclair.db", screen_interval=0.05, **overrides)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    stores.drop_all()
+
+
+# Every test that takes `store` (the app's fixtures do) runs on each store; browser tests
+# on SQLite only: what they look at is drawn the same from either (tests/browser/
+# test_seance.py runs a whole séance on PostgreSQL too). ECLAIR_TEST_STORES=sqlite narrows
+# a local run.
+STORES = tuple(s for s in os.environ.get("ECLAIR_TEST_STORES", "sqlite,postgres").split(",")
+               if s)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    chosen = {name.strip() for mark in metafunc.definition.iter_markers("parametrize")
+              for name in (mark.args[0].split(",") if isinstance(mark.args[0], str)
+                           else mark.args[0])}
+    if "store" in metafunc.fixturenames and "store" not in chosen:
+        browser = "browser" in Path(str(metafunc.definition.path)).parts
+        metafunc.parametrize("store", STORES[:1] if browser else STORES, scope="module")
+
+
 @pytest.fixture
-def app_settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path)
+def app_settings(tmp_path: Path, store: str) -> Settings:
+    return make_settings(tmp_path, store)
 
 
 @pytest.fixture

@@ -15,6 +15,36 @@ from pathlib import Path
 
 from facilitation.settings import ROOT
 
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_env() -> dict[str, str]:
+    """Settings for a server using REDIS_URL's Redis (default: the local one) on a channel
+    of its own. Without Redis the test is skipped, and fails when CI is set."""
+    import uuid
+
+    import pytest
+    import redis
+
+    try:
+        with redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1) as client:
+            client.ping()
+    except redis.RedisError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is needed in CI: no Redis at {REDIS_URL}: {error}")
+        pytest.skip(f"no Redis at {REDIS_URL}: {error}")
+    return {"REDIS_URL": REDIS_URL, "ECLAIR_REDIS_PREFIX": f"test-{uuid.uuid4().hex[:10]}"}
+
+
+def forget_redis(env: dict[str, str]) -> None:
+    """Delete what a server on `redis_env()`'s channel left in Redis (its counter)."""
+    if "ECLAIR_REDIS_PREFIX" not in env:
+        return
+    import redis
+
+    with redis.Redis.from_url(env["REDIS_URL"]) as client:
+        client.delete(f"{env['ECLAIR_REDIS_PREFIX']}:live:seq")
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -32,6 +62,9 @@ class Server:
     password: str | None = None
     code: str = ""
     env: dict[str, str] = field(default_factory=dict)  # extra settings, as ECLAIR_* variables
+    # What starts it, and where: run.py in the checkout unless told (e.g. an installed eclair).
+    command: list[str] = field(default_factory=lambda: [sys.executable, str(ROOT / "run.py")])
+    cwd: Path = ROOT
 
     @property
     def base(self) -> str:
@@ -41,9 +74,8 @@ class Server:
         # No automatic purge: the demo's dates will pass one day, the tests must not care.
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "ECLAIR_PURGE_HOURS": "0", **self.env}
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "run.py"), "--demo", "--db", str(self.db),
-             "--port", str(self.port)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [*self.command, "--demo", "--db", str(self.db), "--port", str(self.port)],
+            cwd=self.cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         deadline = time.monotonic() + timeout
         assert self.process.stdout is not None
@@ -83,6 +115,9 @@ class Server:
 
     def wait_ready(self, deadline: float) -> None:
         while time.monotonic() < deadline:
+            if self.process and self.process.poll() is not None:
+                time.sleep(0.2)  # let the pump read its last words
+                break  # it stopped: no point waiting
             try:
                 with urllib.request.urlopen(self.base + "/healthz", timeout=1) as response:
                     if response.status == 200:

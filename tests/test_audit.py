@@ -16,7 +16,7 @@ from facilitation.store.schema import MIGRATIONS, migrate
 from tests.conftest import csrf_of, fac, go, make_settings
 
 
-def rows(client, where: str = "1", *params) -> list[tuple]:
+def rows(client, where: str = "1 = 1", *params) -> list[tuple]:
     found = client.portal.call(client.app.state.db.fetchall,
                                "SELECT role, who, action, detail FROM audit_log WHERE "
                                + where + " ORDER BY id", params)

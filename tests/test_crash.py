@@ -44,8 +44,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 
+from tests import stores
 from tests.server import Server, free_port
 
 CYCLES = 5
@@ -154,6 +156,7 @@ class World:
     seed: int
     db: Path
     ids: Ids
+    url: str = ""  # the PostgreSQL database, when the server runs on it
     problems: list[tuple[str, str]] = field(default_factory=list)  # (category, text)
     slots: dict[tuple[Any, ...], Slot] = field(default_factory=dict)
     people: dict[int, list[Person]] = field(default_factory=dict)  # by phone worker
@@ -455,9 +458,17 @@ async def observe(world: World, http: httpx.AsyncClient) -> Observed:
     assert found, "the helper page no longer says how many paper cards were entered"
     # The export does not say which participant is which card: the one thing read from
     # the file itself (read-only, while the server runs).
-    with contextlib.closing(sqlite3.connect(f"file:{world.db}?mode=ro", uri=True)) as conn:
-        rows = conn.execute("SELECT card, id FROM participants WHERE session_id = ?"
-                            " AND card IS NOT NULL", (ids.session_id,)).fetchall()
+    if world.url:
+        conn = await asyncpg.connect(world.url)
+        try:
+            rows = await conn.fetch("SELECT card, id FROM participants WHERE session_id = $1"
+                                    " AND card IS NOT NULL", ids.session_id)
+        finally:
+            await conn.close()
+    else:
+        with contextlib.closing(sqlite3.connect(f"file:{world.db}?mode=ro", uri=True)) as conn:
+            rows = conn.execute("SELECT card, id FROM participants WHERE session_id = ?"
+                                " AND card IS NOT NULL", (ids.session_id,)).fetchall()
     return Observed(export, state, results, int(found.group(1)),
                     {int(card): int(pid) for card, pid in rows})
 
@@ -784,7 +795,7 @@ def server_errors(world: World, cycle: int, server: Server) -> None:
 # The test --------------------------------------------------------------------------------------
 
 
-def test_acknowledged_writes_survive_repeated_sigkill(tmp_path: Path) -> None:
+def test_acknowledged_writes_survive_repeated_sigkill(tmp_path: Path, store: str) -> None:
     seed = int(os.environ.get("ECLAIR_CRASH_SEED") or random.SystemRandom().randrange(10**6))
     print(f"crash test seed: {seed} (ECLAIR_CRASH_SEED={seed} to replay)")
     db = tmp_path / "crash.db"
@@ -792,7 +803,8 @@ def test_acknowledged_writes_survive_repeated_sigkill(tmp_path: Path) -> None:
     summary: list[str] = []
     worlds: list[World] = []
     try:
-        world = asyncio.run(run_cycles(seed, db, summary, worlds))
+        url = stores.fresh_database() if store == "postgres" else ""
+        world = asyncio.run(run_cycles(seed, db, summary, worlds, url))
     except Exception as error:  # the test itself could not go on: say what it saw so far
         so_far = worlds[0].report() if worlds and worlds[0].problems else "none"
         raise AssertionError(f"seed {seed}: the crash test stopped: {error!r}\nproblems so "
@@ -812,12 +824,14 @@ def test_acknowledged_writes_survive_repeated_sigkill(tmp_path: Path) -> None:
 UNLIMITED = {"ECLAIR_RATE_LIMITS": "0"}
 
 
-async def run_cycles(seed: int, db: Path, summary: list[str], worlds: list[World]) -> World:
+async def run_cycles(seed: int, db: Path, summary: list[str], worlds: list[World],
+                     url: str = "") -> World:
     rng = random.Random(seed)
     port = free_port()
     # Hundreds of people streamed from one test client: the rate limits (tested apart, in
     # test_limits.py) would refuse what this test must see acknowledged.
-    server = Server(db, port, env=UNLIMITED).start()
+    env = {**UNLIMITED, "DATABASE_URL": url} if url else UNLIMITED
+    server = Server(db, port, env=env).start()
     try:
         async with httpx.AsyncClient(base_url=server.base, timeout=TIMEOUT,
                                      headers={"accept-language": "fr-FR"}) as http:
@@ -828,7 +842,7 @@ async def run_cycles(seed: int, db: Path, summary: list[str], worlds: list[World
                     headers={"authorization": f"Bearer {ids.fac}"})
                 assert opened.status_code == 200, opened.text
             export = (await call(http, "GET", f"/f/{ids.fac}/report/json")).json()
-        world = World(seed, db, ids, expected_step=ids.positions["poll"],
+        world = World(seed, db, ids, url=url, expected_step=ids.positions["poll"],
                       baseline_proposals={int(p["id"]) for p in export["proposals"]})
         worlds.append(world)
 
@@ -844,7 +858,7 @@ async def run_cycles(seed: int, db: Path, summary: list[str], worlds: list[World
             server_errors(world, cycle, server)
 
             restart = time.monotonic()
-            server = Server(db, port, env=UNLIMITED).start()  # same file, same port
+            server = Server(db, port, env=env).start()  # same store, same port
             restarted = time.monotonic() - restart
             if server.code != ids.code or server.token("facilitator") != ids.fac:
                 world.problem(cycle, STATE, "the restart imported the demo again (new code or "

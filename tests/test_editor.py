@@ -436,9 +436,9 @@ def test_closing_again_after_a_reopen_updates_the_next_seance(seance, organiser)
 
 def test_every_ready_made_plan_parses():
     from facilitation import ready_plans
-    from facilitation.settings import ROOT
+    from facilitation.settings import PACKAGE
 
-    found = ready_plans.load(ROOT / "sessions")
+    found = ready_plans.load(PACKAGE / "sessions")
     assert [p.key for p in found] == ["1-consultation", "2-boite-a-idees", "3-suivi"]
     for plan in found:
         assert plan.name and plan.description and plan.steps[0].kind == "welcome"

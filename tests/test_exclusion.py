@@ -5,7 +5,6 @@ each exclusion is audited; including them again restores everything."""
 from __future__ import annotations
 
 import re
-import sqlite3
 
 from starlette.testclient import TestClient
 
@@ -36,9 +35,11 @@ def results(seance, question) -> dict:
 
 
 def audit(seance) -> list[tuple]:
-    with sqlite3.connect(seance.client.app.state.settings.db_path) as db:
-        return db.execute("SELECT participant_id, action, who FROM participant_audit"
-                          " ORDER BY id").fetchall()
+    client = seance.client
+    rows = client.portal.call(client.app.state.db.fetchall,
+                              "SELECT participant_id, action, who FROM participant_audit"
+                              " ORDER BY id", ())
+    return [tuple(row) for row in rows]
 
 
 def test_excluded_answers_leave_the_results_the_projector_and_the_report(seance, client):

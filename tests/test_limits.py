@@ -33,8 +33,8 @@ class Clock:
 
 
 @pytest.fixture
-def app_settings(tmp_path) -> Settings:
-    return make_settings(tmp_path, sms_secret=SECRET)
+def app_settings(tmp_path, store: str) -> Settings:
+    return make_settings(tmp_path, store, sms_secret=SECRET)
 
 
 @pytest.fixture

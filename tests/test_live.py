@@ -9,7 +9,7 @@ import pytest
 import websockets
 
 from facilitation.live import Coalescer, Hub
-from tests.server import Server, free_port
+from tests.server import Server, forget_redis, free_port, redis_env
 
 
 def test_a_slow_subscriber_keeps_only_the_newest_messages():
@@ -52,11 +52,14 @@ def test_coalescer_folds_a_burst_into_few_runs():
     assert runs[-1][1] > start + 0.45
 
 
-@pytest.fixture
-def server(tmp_path):
-    s = Server(tmp_path / "live.db", free_port()).start()
+@pytest.fixture(params=["one process", "redis"])
+def server(request, tmp_path):
+    """The real server, alone and with its hub on Redis: it behaves the same."""
+    env = redis_env() if request.param == "redis" else {}
+    s = Server(tmp_path / "live.db", free_port(), env=env).start()
     yield s
     s.stop()
+    forget_redis(env)
 
 
 def test_200_answers_in_a_second_cause_a_handful_of_screen_redraws(server):

@@ -12,7 +12,7 @@ from babel.messages.extract import extract_from_file
 
 from facilitation.i18n import LANGUAGES, translations
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent.parent / "facilitation"
 # Everything a participant can read: their pages, their errors, the SMS replies, what the
 # séance decided (shown on phones), the paper kit.
 PARTICIPANT_FILES = (
@@ -20,12 +20,12 @@ PARTICIPANT_FILES = (
     "templates/pages/participant.html", "templates/pages/error.html",
     "templates/pages/accessibility.html", "templates/partials/participant_header.html",
     "templates/pages/privacy.html", "templates/pages/participant_delete.html",
-    "facilitation/store/deletion.py",
+    "store/deletion.py",
     "templates/partials/participant_panel.html", "templates/components/answers.html",
     "templates/components/decisions.html", "templates/report/kit.html",
     "templates/report/cards.html", "templates/report/vote_cards.html",
-    "facilitation/views/participant.py", "facilitation/views/sms.py", "facilitation/sms.py",
-    "facilitation/polls.py", "facilitation/limits.py", "templates/partials/busy.html",
+    "views/participant.py", "views/sms.py", "sms.py",
+    "polls.py", "limits.py", "templates/partials/busy.html",
 )
 MAX_WORDS = 20  # per sentence
 # Words a participant should not meet: technical or administrative jargon.
@@ -44,7 +44,7 @@ def participant_messages() -> list[tuple[str, str | None]]:
         options = {"extensions": "jinja2.ext.i18n"} if method == "jinja2" else {}
         keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
         for _line, message, _comments, _context in extract_from_file(
-                method, str(ROOT / name), keywords=keywords, options=options):
+                method, str(PACKAGE / name), keywords=keywords, options=options):
             singular, plural = message if isinstance(message, tuple) else (message, None)
             found.setdefault(singular, plural)
     return list(found.items())

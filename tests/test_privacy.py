@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import sqlite3
 import time
 from pathlib import Path
 
@@ -22,6 +21,8 @@ from facilitation.retention import DEFAULT_DAYS
 from facilitation.store import privacy as qpriv
 from facilitation.store import proposals as qp
 from facilitation.store import queries as q
+from facilitation.store import vectors as qvec
+from tests import stores
 from tests.conftest import csrf_of, fac, go, make_settings
 
 SMS_SECRET = "privacy-sms-secret"
@@ -41,14 +42,16 @@ RAW_TABLES = {
     "sms_senders": "SELECT count(*) FROM sms_senders WHERE session_id = ?",
     "links": "SELECT count(*) FROM links WHERE session_id = ?",
     "theme_suggestions": "SELECT count(*) FROM theme_suggestions WHERE session_id = ?",
+    "proposal_vectors": "SELECT count(*) FROM proposal_vectors WHERE proposal_id IN"
+                        " (SELECT id FROM proposals WHERE session_id = ?)",
 }
 PERSONAL = ("participants", "answers", "proposals", "proposal_audit", "votes",
             "card_corrections", "card_entries")
 
 
 @pytest.fixture
-def app_settings(tmp_path: Path):
-    return make_settings(tmp_path, sms_secret=SMS_SECRET)
+def app_settings(tmp_path: Path, store: str):
+    return make_settings(tmp_path, store, sms_secret=SMS_SECRET)
 
 
 def db_path(client: TestClient) -> Path:
@@ -105,6 +108,10 @@ def held(seance, client, organiser):
     seance.call(qp.move, seance.id, ids[0], theme)
     seance.call(qp.merge, seance.id, ids[0], [ids[1]])
     seance.call(qp.edit_text, seance.id, ids[3], "garder les formulaires papier")
+    # What the sentence encoder would have made of two of them (personal raw data too).
+    client.portal.call(client.app.state.db.write, qvec.save("test", [
+        (ids[2], "des ateliers le samedi", b"\x00\x3c" * 4),
+        (ids[3], "garder les formulaires papier", b"\x00\x3c" * 4)]))
     go(seance, "vote")
     f = f"/f/{seance.links['facilitator']}"
     assert seance.facilitator_post("/vote", method="agree", target="proposals",
@@ -217,7 +224,8 @@ def test_purge_keeps_reports_and_totals_and_deletes_the_raw_data(seance, client,
     assert raw_before["participants"] and raw_before["answers"] and raw_before["votes"]
     counts_before = raw_counts(client, seance.id)
     assert all(counts_before[t] for t in ("participants", "answers", "votes", "proposals",
-                                          "card_entries", "sms_senders", "links"))
+                                          "card_entries", "sms_senders", "links",
+                                          "proposal_vectors"))
     assert count(client, "SELECT count(*) FROM participants WHERE name = 'Prénom0'") == 1
 
     # A dry run says what would go and changes nothing.
@@ -282,7 +290,7 @@ def test_purging_an_open_seance_closes_it_and_keeps_its_draft_report(seance, cli
     assert count(client, "SELECT count(*) FROM answers") == 0
 
 
-def test_the_purge_command_with_a_dry_run(seance, client, held, capsys):
+def test_the_purge_command_with_a_dry_run(seance, client, held, capsys, monkeypatch):
     db = client.app.state.db
 
     def long_ago(conn):
@@ -295,6 +303,7 @@ def test_the_purge_command_with_a_dry_run(seance, client, held, capsys):
     client.portal.call(db.write, long_ago)
     before = raw_counts(client, seance.id)
     argv = ["purge", "--db", str(db_path(client))]
+    monkeypatch.setenv("DATABASE_URL", client.app.state.settings.database_url)
     assert run.main([*argv, "--dry-run"]) == 0
     said = capsys.readouterr().out
     assert "would delete" in said and f"answers {before['answers']}" in said
@@ -312,11 +321,11 @@ def test_the_running_server_purges_by_itself(tmp_path):
     settings = make_settings(tmp_path)
     with TestClient(create_app(settings)) as first:
         from facilitation import plans
-        from facilitation.settings import ROOT
+        from tests.conftest import DEMO
 
         db = first.app.state.db
         workshop = first.portal.call(q.create_workshop, db,
-                                     plans.parse_plan((ROOT / "sessions/demo.toml").read_bytes()))
+                                     plans.parse_plan(DEMO.read_bytes()))
         session = first.portal.call(q.list_sessions, db, workshop)[0]
         code = session.code
         token = first.post("/api/sessions/join", json={"code": code, "name": "Léa"}).json()
@@ -369,21 +378,16 @@ def test_a_snapshot_builds_only_the_classes_it_is_given():
 # Deletion by the organiser ----------------------------------------------------------------
 
 
-def every_row_of(path: Path, session_id: int) -> dict[str, int]:
+def every_row_of(client: TestClient, session_id: int) -> dict[str, int]:
     """Rows in any table that has a `session_id` column (and the raw tables)."""
-    with sqlite3.connect(path) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type ="
-                                             " 'table'")]
-        found = {}
-        for table in tables:
-            columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
-            if "session_id" in columns and table != "audit_log":
-                found[table] = conn.execute(f"SELECT count(*) FROM {table} WHERE"  # noqa: S608
-                                            " session_id = ?", (session_id,)).fetchone()[0]
-        for table, sql in RAW_TABLES.items():
-            found[table] = conn.execute(sql, (session_id,)).fetchone()[0]
-        found["sessions"] = conn.execute("SELECT count(*) FROM sessions WHERE id = ?",
-                                         (session_id,)).fetchone()[0]
+    found = {}
+    for table, columns in client.portal.call(stores.tables, client.app.state.db).items():
+        if "session_id" in columns and table != "audit_log":
+            found[table] = count(client, f"SELECT count(*) FROM {table} WHERE"  # noqa: S608
+                                 " session_id = ?", session_id)
+    for table, sql in RAW_TABLES.items():
+        found[table] = count(client, sql, session_id)
+    found["sessions"] = count(client, "SELECT count(*) FROM sessions WHERE id = ?", session_id)
     return found
 
 
@@ -401,10 +405,10 @@ def test_the_organiser_deletes_a_seance_after_confirming(seance, client, held):
     r = client.post(url, data={"csrf": csrf_of(page.text)})  # box not ticked
     assert r.status_code == 422 and "Cochez la case" in r.text
     assert client.post(url, data={"confirm": "1"}).status_code == 403  # no CSRF token
-    assert every_row_of(db_path(client), seance.id)["sessions"] == 1
+    assert every_row_of(client, seance.id)["sessions"] == 1
     r = client.post(url, data={"csrf": csrf_of(page.text), "confirm": "1"})
     assert r.status_code == 200 and r.url.path == f"/organiser/workshops/{workshop}"
-    assert set(every_row_of(db_path(client), seance.id).values()) == {0}
+    assert set(every_row_of(client, seance.id).values()) == {0}
     # The other séances (one holds proposals carried from it) read as before.
     for sid in others:
         now = documents(client, sid, workshop)
@@ -430,7 +434,7 @@ def test_the_organiser_deletes_a_whole_demarche(seance, client, held):
     r = client.post(url, data={"csrf": csrf_of(page.text), "confirm": "1"})
     assert r.status_code == 200 and r.url.path == "/organiser"
     for sid in sessions:
-        assert set(every_row_of(db_path(client), sid).values()) == {0}
+        assert set(every_row_of(client, sid).values()) == {0}
     assert count(client, "SELECT count(*) FROM workshops WHERE id = ?", workshop) == 0
     assert count(client, "SELECT count(*) FROM crosscutting WHERE workshop_id = ?",
                  workshop) == 0
@@ -448,7 +452,7 @@ def test_only_an_organiser_deletes(seance, client):
         r = client.post(path, data={"csrf": csrf_of(page.text), "confirm": "1"},
                         follow_redirects=False)
         assert r.status_code == 303
-    assert every_row_of(db_path(client), seance.id)["sessions"] == 1
+    assert every_row_of(client, seance.id)["sessions"] == 1
     token = seance.links["facilitator"]
     assert client.post(f"/f/{token}/delete", data={"csrf": csrf_of(page.text)}
                        ).status_code in (404, 405)
@@ -653,9 +657,7 @@ KEPT = {"sessions", "subgroups", "steps", "questions", "choices", "themes", "age
 
 
 def test_every_table_is_either_purged_or_kept_on_purpose(client):
-    with sqlite3.connect(db_path(client)) as conn:
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type ="
-                                             " 'table' AND name NOT LIKE 'sqlite_%'")}
+    tables = set(client.portal.call(stores.tables, client.app.state.db))
     assert tables - KEPT - set(qpriv.RAW_ROWS) == set()
     assert KEPT & set(qpriv.RAW_ROWS) == set()
 

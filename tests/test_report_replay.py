@@ -327,9 +327,10 @@ def _utc(local: str, zone: ZoneInfo) -> str:
 
 
 @pytest.fixture(scope="module")
-def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
+def replay(tmp_path_factory: pytest.TempPathFactory, store: str) -> Iterator[Replay]:
     folder = tmp_path_factory.mktemp("replay")
-    with TestClient(create_app(make_settings(folder)), base_url="http://testserver") as client:
+    with TestClient(create_app(make_settings(folder, store)),
+                    base_url="http://testserver") as client:
         fac, seance_id = _run(client)
         files = {}
         for fmt in ("pdf", "odt", "docx"):

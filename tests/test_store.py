@@ -1,4 +1,5 @@
-"""The store on a real SQLite file: migrations, group commit, SQL tallies."""
+"""The store on a real SQLite file and on PostgreSQL: migrations, group commit, SQL
+tallies."""
 
 import asyncio
 import random
@@ -9,7 +10,9 @@ import pytest
 from facilitation import plans, polls, tallies
 from facilitation.store import Database
 from facilitation.store import queries as q
+from facilitation.store.postgres import PostgresDatabase
 from facilitation.store.schema import MIGRATIONS
+from tests import stores
 from tests.conftest import DEMO
 
 
@@ -17,10 +20,17 @@ def run(coro):
     return asyncio.run(coro)
 
 
-async def open_db(path, **kw) -> Database:
-    db = Database(path, **kw)
+async def open_db(where, **kw) -> Database:
+    """The store at `where`: a SQLite file's path, or a PostgreSQL URL."""
+    db = PostgresDatabase(where, **kw) if isinstance(where, str) else Database(where, **kw)
     await db.open()
     return db
+
+
+@pytest.fixture
+def where(tmp_path, store):
+    """Where a test's store lives: a file, or a fresh PostgreSQL database."""
+    return stores.fresh_database() if store == "postgres" else tmp_path / "eclair.db"
 
 
 def test_migrations_apply_once_and_wal_is_on(tmp_path):
@@ -36,9 +46,9 @@ def test_migrations_apply_once_and_wal_is_on(tmp_path):
     assert run(go()) == ("wal", len(MIGRATIONS))
 
 
-def test_concurrent_writes_share_transactions_and_each_is_acknowledged(tmp_path):
+def test_concurrent_writes_share_transactions_and_each_is_acknowledged(where):
     async def go():
-        db = await open_db(tmp_path / "b.db")
+        db = await open_db(where)
         plan = plans.parse_plan(DEMO.read_bytes())
         workshop = await q.create_workshop(db, plan)
         seance = (await q.list_sessions(db, workshop))[0]
@@ -48,18 +58,20 @@ def test_concurrent_writes_share_transactions_and_each_is_acknowledged(tmp_path)
         ])
         transactions = db.stats.transactions - before
         await db.close()
-        return ids, transactions
+        db = await open_db(where)  # read back by another connection
+        stored = (await db.fetchone("SELECT count(*) FROM participants"))[0]
+        await db.close()
+        return ids, transactions, stored
 
-    ids, transactions = run(go())
+    ids, transactions, stored = run(go())
     assert len(set(ids)) == 300
     assert transactions < 30, transactions  # grouped, not one commit per write
-    with sqlite3.connect(tmp_path / "b.db") as conn:
-        assert conn.execute("SELECT count(*) FROM participants").fetchone()[0] == 300
+    assert stored == 300
 
 
-def test_a_failing_write_only_undoes_itself(tmp_path):
+def test_a_failing_write_only_undoes_itself(where):
     async def go():
-        db = await open_db(tmp_path / "c.db")
+        db = await open_db(where)
 
         def good(conn: sqlite3.Connection, key: str) -> None:
             conn.execute("INSERT INTO meta (key, value) VALUES (?, 'v')", (key,))
@@ -82,9 +94,9 @@ def test_a_failing_write_only_undoes_itself(tmp_path):
     assert "a" in keys and "b" in keys and "x" not in keys
 
 
-def test_sql_tallies_match_the_domain_tally(tmp_path):
+def test_sql_tallies_match_the_domain_tally(where):
     async def go():
-        db = await open_db(tmp_path / "d.db")
+        db = await open_db(where)
         workshop = await q.create_workshop(db, plans.parse_plan(DEMO.read_bytes()))
         seance = (await q.list_sessions(db, workshop))[0]
         state = await q.get_state(db, seance.id)
@@ -109,9 +121,9 @@ def test_sql_tallies_match_the_domain_tally(tmp_path):
     assert sql == domain and sql.n == 60
 
 
-def test_answer_to_a_question_closed_meanwhile_is_refused_in_the_transaction(tmp_path):
+def test_answer_to_a_question_closed_meanwhile_is_refused_in_the_transaction(where):
     async def go():
-        db = await open_db(tmp_path / "e.db")
+        db = await open_db(where)
         workshop = await q.create_workshop(db, plans.parse_plan(DEMO.read_bytes()))
         seance = (await q.list_sessions(db, workshop))[0]
         pid = await q.add_participant(db, seance.id, "h", "", "fr-FR")

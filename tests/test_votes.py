@@ -379,7 +379,7 @@ kind = "vote"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def tables_db(tmp_path_factory):
     """One database for every example, on one event loop kept between them."""
     import asyncio
 
@@ -440,9 +440,9 @@ async def join_without_voting(db, seance, tables, joins):
                         for w, _t, i, v in bs]),
        joins=st.lists(st.sampled_from("ABC"), min_size=1, max_size=12),
        min_votes=st.integers(1, 6), max_disagree=st.sampled_from([0.0, 0.15, 0.3]))
-def test_joining_without_voting_never_removes_a_consensus(store, ballots, joins, min_votes,
+def test_joining_without_voting_never_removes_a_consensus(tables_db, ballots, joins, min_votes,
                                                          max_disagree):
-    runner, db = store
+    runner, db = tables_db
     rule = ConsensusRule(min_votes=min_votes, max_disagree=max_disagree, every_subgroup=True)
 
     async def check():

@@ -42,9 +42,9 @@ def test_every_plural_has_whole_french_forms():
     a lone "h" under a question on the helper's page."""
     from babel.messages import pofile  # noqa: PLC0415
 
-    from facilitation.settings import ROOT  # noqa: PLC0415
+    from facilitation.settings import PACKAGE  # noqa: PLC0415
 
-    path = ROOT / "facilitation" / "locales" / "fr_FR" / "LC_MESSAGES" / "messages.po"
+    path = PACKAGE / "locales" / "fr_FR" / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as f:
         catalogue = pofile.read_po(f)
     plurals = [m for m in catalogue if isinstance(m.id, tuple)]

@@ -26,6 +26,10 @@ class Overloaded(Exception):
     """More writes are waiting than the writer can commit soon: refuse, do not queue."""
 
 
+class Unavailable(Exception):
+    """The database cannot be reached for now: nothing of this write was kept; try again."""
+
+
 @dataclass
 class WriterStats:
     transactions: int = 0
@@ -88,14 +92,17 @@ class Database:
     async def _in_thread(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._thread, function, *args)
 
-    async def close(self) -> None:
+    async def _stop_writer(self) -> None:
+        """Let queued writes finish, then stop the write loop."""
         if self._task is not None:
-            # Let queued writes finish before closing.
             await self._queue.join()
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+    async def close(self) -> None:
+        await self._stop_writer()
         if self._reader is not None:
             await self._reader.close()
         if self._writer is not None:
@@ -178,6 +185,12 @@ class Database:
     async def _commit_batch(self, batch: list[_Pending]) -> None:
         try:
             outcomes = await self._in_thread(self._run_group, [p.operation for p in batch])
+        except Unavailable as error:
+            log.warning("group commit refused: %s", error)
+            for pending in batch:
+                if not pending.future.done():
+                    pending.future.set_exception(error)
+            return
         except Exception as error:
             log.exception("group commit failed")
             for pending in batch:

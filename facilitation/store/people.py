@@ -59,7 +59,7 @@ async def busy_minutes(db: Database, session_id: int, *, at_least: int = 10,
     rows = await db.fetchall(
         "SELECT substr(joined_at, 1, 16) AS minute, count(*) AS n FROM participants"
         " WHERE session_id = ? AND excluded_at IS NULL AND channel != 'paper'"
-        " GROUP BY minute HAVING n >= ? ORDER BY n DESC, minute LIMIT ?",
+        " GROUP BY minute HAVING count(*) >= ? ORDER BY n DESC, minute LIMIT ?",
         (session_id, at_least, limit))
     return [(str(r["minute"]), int(r["n"])) for r in rows]
 
@@ -68,6 +68,11 @@ async def excluded_count(db: Database, session_id: int) -> int:
     row = await db.fetchone("SELECT count(*) AS n FROM participants WHERE session_id = ?"
                             " AND excluded_at IS NOT NULL", (session_id,))
     return int(row["n"]) if row else 0
+
+
+def _marks(values: object) -> str:
+    """One placeholder per value, for `IN (...)`: the values still travel as parameters."""
+    return ", ".join("?" * len(values))  # type: ignore[arg-type]
 
 
 def set_excluded(session_id: int, ids: list[int], excluded: bool, who: str, *,
@@ -81,10 +86,13 @@ def set_excluded(session_id: int, ids: list[int], excluded: bool, who: str, *,
             wanted |= {int(r[0]) for r in conn.execute(
                 "SELECT id FROM participants WHERE session_id = ? AND channel != 'paper'"
                 " AND substr(joined_at, 1, 16) = ?", (session_id, minute[:16]))}
+        wanted = {pid for pid in wanted if 0 < pid < 2**63}
+        if not wanted:
+            return Exclusion((), False)
+        state = "excluded_at IS NULL" if excluded else "excluded_at IS NOT NULL"
         changed = sorted(int(r[0]) for r in conn.execute(
-            "SELECT id FROM participants WHERE session_id = ? AND (excluded_at IS NOT NULL)"
-            " != ? AND id IN (SELECT value FROM json_each(?))",
-            (session_id, int(excluded), "[" + ",".join(map(str, wanted)) + "]")))
+            f"SELECT id FROM participants WHERE session_id = ? AND {state}"  # noqa: S608
+            f" AND id IN ({_marks(wanted)})", (session_id, *wanted)))
         if not changed:
             return Exclusion((), False)
         at = now()
@@ -96,8 +104,8 @@ def set_excluded(session_id: int, ids: list[int], excluded: bool, who: str, *,
             [(session_id, pid, "exclude" if excluded else "include", who, at)
              for pid in changed])
         proposed = conn.execute(
-            "SELECT 1 FROM proposals WHERE participant_id IN (SELECT value FROM json_each(?))"
-            " LIMIT 1", ("[" + ",".join(map(str, changed)) + "]",)).fetchone()
+            f"SELECT 1 FROM proposals WHERE participant_id IN ({_marks(changed)})"  # noqa: S608
+            " LIMIT 1", changed).fetchone()
         return Exclusion(tuple(changed), proposed is not None)
 
     return op

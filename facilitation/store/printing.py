@@ -12,8 +12,8 @@ async def note_printed(db: Database, session_id: int, cards: int) -> None:
     same numbers does not make the first one's cards disappear)."""
 
     def op(conn: sqlite3.Connection) -> None:
-        conn.execute("UPDATE sessions SET cards_printed = max(cards_printed, ?) WHERE id = ?",
-                     (cards, session_id))
+        conn.execute("UPDATE sessions SET cards_printed = ? WHERE id = ? AND cards_printed < ?",
+                     (cards, session_id, cards))
 
     await db.write(op)
 

@@ -4,7 +4,7 @@ removal once the démarche's retention period is over.
 A purge keeps the séance, its plan (steps, questions, choices, tables, themes, agenda,
 rule), its report edits and the audit log; it deletes every row that says who took part
 or what one person sent: participants (first names, token hashes), answers, votes,
-proposals (and their corrections), paper-card entries and corrections, hashed SMS
+proposals (with their corrections and their vectors), paper-card entries and corrections, hashed SMS
 numbers, idempotency keys, suggested groupings, and the séance's secret links. Just
 before, in the same transaction, what the report is built from is frozen
 (`frozen_reports`), so the compte-rendu and the démarche synthesis read as they did.
@@ -33,6 +33,9 @@ RAW_ROWS = {
     "proposals": "FROM proposals WHERE session_id = ?",
     "proposal_audit": "FROM proposal_audit WHERE proposal_id IN (SELECT id FROM proposals"
                       " WHERE session_id = ?)",
+    # What the sentence encoder made of a proposal is the proposal, in other form.
+    "proposal_vectors": "FROM proposal_vectors WHERE proposal_id IN (SELECT id FROM"
+                        " proposals WHERE session_id = ?)",
     "card_entries": "FROM card_entries WHERE session_id = ?",
     "card_audit": "FROM card_audit WHERE session_id = ?",
     "sms_senders": "FROM sms_senders WHERE session_id = ?",
@@ -44,7 +47,7 @@ RAW_ROWS = {
 }
 # Children first: a row is deleted before what it points to.
 DELETE_ORDER = ("idempotency", "participant_audit", "answers", "votes", "proposal_audit",
-                "proposals",
+                "proposal_vectors", "proposals",
                 "card_entries", "card_audit", "sms_senders", "theme_suggestions", "links",
                 "participants")
 # A cheap summary of the raw rows, compared inside the purge's transaction with the one

@@ -19,6 +19,7 @@ from facilitation.proposals import (
     check_merge,
     group_merged,
 )
+from facilitation.store import vectors
 from facilitation.store.database import Database
 from facilitation.store.queries import now
 
@@ -147,6 +148,7 @@ async def edit_text(db: Database, session_id: int, proposal_id: int, text: str) 
         if row["text"] == text:
             return
         conn.execute("UPDATE proposals SET text = ? WHERE id = ?", (text, proposal_id))
+        vectors.forget(conn, proposal_id)  # made again from the corrected text
         _audit(conn, proposal_id, "edit", row["text"], text, "facilitator")
 
     await db.write(op)

@@ -6,8 +6,16 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-Migration = str | Callable[[sqlite3.Connection], None]
+from facilitation.store import dialect
+
+if TYPE_CHECKING:
+    from facilitation.store.postgres import Connection as PgConnection
+
+# A migration is SQL (SQLite's spelling), or a function of a connection that only uses
+# what both stores' connections have: execute, executemany, fetchone, fetchall.
+Migration = str | Callable[[Any], None]
 
 
 def _paper_cards_carry_no_credential(conn: sqlite3.Connection) -> None:
@@ -447,7 +455,17 @@ MIGRATIONS: tuple[Migration, ...] = (
         FROM proposal_audit a JOIN proposals p ON p.id = a.proposal_id
         JOIN sessions s ON s.id = p.session_id JOIN workshops w ON w.id = s.workshop_id
         WHERE a.role = 'facilitator'
-    ) ORDER BY at, source, rank;
+    ) AS earlier ORDER BY at, source, rank;
+    """,
+    # 20: each proposal's vector from the sentence encoder (float16 bytes) and the engine
+    # that made it, written after the proposal is committed; gone with the proposal.
+    """
+    CREATE TABLE proposal_vectors (
+        proposal_id INTEGER NOT NULL PRIMARY KEY REFERENCES proposals(id) ON DELETE CASCADE,
+        engine TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        made_at TEXT NOT NULL
+    );
     """,
 )
 
@@ -470,4 +488,36 @@ def migrate(conn: sqlite3.Connection) -> int:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+    return len(MIGRATIONS)
+
+
+def migrate_postgres(conn: PgConnection) -> int:
+    """The same migrations on PostgreSQL, each in its own transaction; the version is kept
+    in `schema_version`. Processes starting together wait for the first to finish."""
+    from facilitation.store.postgres import MIGRATION_LOCK
+
+    conn.run(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+    try:
+        conn.run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        version = int(row[0]) if row and row[0] is not None else 0
+        if version == 0:
+            for function in dialect.PRELUDE:
+                conn.run(function)
+        for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+            conn.run("BEGIN")
+            try:
+                if isinstance(step, str):
+                    for statement in dialect.split_script(step):
+                        conn.run(dialect.translate(dialect.ddl(statement)))
+                else:
+                    step(conn)
+                conn.execute("DELETE FROM schema_version")
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+                conn.run("COMMIT")
+            except BaseException:
+                conn.run("ROLLBACK")
+                raise
+    finally:
+        conn.run(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
     return len(MIGRATIONS)

@@ -25,6 +25,7 @@ from facilitation.views.common import (
     db_of,
     int_param,
     memory_for_link,
+    services,
 )
 from facilitation.views.facilitator import page
 from facilitation.web import is_htmx, read_form
@@ -88,7 +89,8 @@ async def add(request: Request) -> Response:
                 sid for sid, _ in await qp.list_subgroups(db, seance.id)}:
             raise ProposalError(N_("Choose your table from the list."))
         text = clean_text(form.get("text"), settings.max_length)
-        await qp.add_proposal(db, seance.id, step_id, text, "aloud", subgroup_id=subgroup)
+        services(request).proposed([await qp.add_proposal(db, seance.id, step_id, text,
+                                                          "aloud", subgroup_id=subgroup)])
 
     return await _act(request, action)
 
@@ -107,6 +109,7 @@ async def moderate(request: Request) -> Response:
         elif verb == "edit":
             await qp.edit_text(db, seance.id, proposal_id,
                                clean_text(form.get("text"), MAX_LENGTH * 4))
+            services(request).proposed([proposal_id])  # its vector is made again
         elif verb == "merge":
             target = _optional_int(form.get("into"))
             if target is None:
@@ -159,17 +162,18 @@ async def suggest(request: Request) -> Response:
     await read_form(request)
 
     async def action(seance: Seance) -> None:
-        from facilitation import clustering  # scikit-learn: loaded on first use (~100 MiB)
+        from facilitation import themes  # scikit-learn: loaded on first use (~100 MiB)
 
         db = db_of(request)
         unsorted = [p for p in await qp.list_proposals(db, seance.id)
                     if p.on_board and p.theme_id is None]
-        if len(unsorted) < clustering.MIN_SIZE:
+        if len(unsorted) < themes.MIN_SIZE:
             raise ProposalError(N_("There are not enough unsorted proposals to group."), 409)
-        found = clustering.suggest([p.text for p in unsorted])
+        found = await themes.suggest(services(request).embedder,
+                                     [(p.id, p.text) for p in unsorted])
         if not found:
-            raise ProposalError(N_("No grouping stands out: the proposals share too few "
-                                   "words. Group them by hand."), 409)
+            raise ProposalError(N_("No grouping stands out: group these proposals by hand."),
+                                409)
         await qp.replace_suggestions(db, seance.id, [
             (s.title, [unsorted[i].id for i in s.members]) for s in found])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -63,18 +63,24 @@ def same_origin(websocket: WebSocket) -> bool:
     return urlsplit(origin).netloc == host
 
 
-async def pump(websocket: WebSocket, hub: Hub, topic: str, first: list[str],
+async def pump(websocket: WebSocket, hub: Hub, topic: str,
+               first: Callable[[], Awaitable[list[str]]],
                resolve: Callable[[Any], str] = str, credential: str | None = None) -> None:
-    """Accept, send `first`, then forward the topic's messages until either side leaves
-    or the link it was opened with (`credential`) is revoked; `resolve` turns a message
-    meant for many into this connection's own."""
+    """Accept, send what `first()` gives, then forward the topic's messages until either
+    side leaves or the link it was opened with (`credential`) is revoked; `resolve` turns
+    a message meant for many into this connection's own.
+
+    `first()` reads the séance once subscribed: a change in between is in what it reads or
+    in a message that follows, never in neither."""
     if not same_origin(websocket):
         await websocket.close(code=1008)
         return
     subscription = hub.subscribe(topic, credential)
     try:
+        await hub.ready(subscription)
+        opening = await first()
         await websocket.accept()
-        for message in first:
+        for message in opening:
             await websocket.send_text(message)
 
         async def forward() -> None:

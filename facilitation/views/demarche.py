@@ -28,7 +28,7 @@ from facilitation.report import Report
 from facilitation.seances import Workshop
 from facilitation.store import demarche as qd
 from facilitation.store import queries as q
-from facilitation.views.common import db_of, int_param
+from facilitation.views.common import db_of, int_param, services
 from facilitation.views.organiser import require_organiser
 from facilitation.views.report import FORMATS, write
 from facilitation.web import idempotency_key, read_form, render
@@ -59,7 +59,13 @@ async def _gather(request: Request, *, suggest: bool = True) -> Gathered:
     sources = await qd.sources(db, workshop_id) if suggest else []
     keys = await qd.decided_keys(db, workshop_id)
     elements = [element for _id, element, _state, _rows in decided]
-    candidates = [c for c in recurring_candidates(sources)
+    suggested = []
+    if len(sources) >= 2:
+        from facilitation import themes  # scikit-learn: loaded on first use (~100 MiB)
+
+        suggested = await themes.suggest(services(request).embedder, [
+            (m.id if m.kind == "proposal" else None, m.text) for m in sources])
+    candidates = [c for c in recurring_candidates(sources, suggested)
                   if qd.candidate_key(c) not in keys and not hidden_by(c, elements)]
     return Gathered(workshop, reports, over_time(reports), decided, candidates, sources, keys)
 

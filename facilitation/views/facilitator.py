@@ -39,6 +39,13 @@ from facilitation.voting import CARRY_LABELS, VoteSettings, agenda_draft, carry_
 from facilitation.web import is_htmx, language_of, read_form, render, translator
 
 
+class _Off:
+    enabled = False
+
+
+_OFF = _Off()
+
+
 async def show(request: Request) -> Response:
     seance, token = await seance_for_link(request, "facilitator")
     return await page(request, seance, token)
@@ -62,6 +69,8 @@ async def page(request: Request, seance: Seance, token: str, status_code: int = 
             "themes": await qp.list_themes(db, seance.id),
             "subgroups": await qp.list_subgroups(db, seance.id),
             "suggestions": await qp.list_suggestions(db, seance.id),
+            # The model is off here, or could not be loaded: say so beside the button.
+            "by_words": not (services(request).embedder or _OFF).enabled,
         }
     if kind == "closing" and snap.synthesis is not None:
         themes = await qp.list_themes(db, seance.id)
@@ -245,10 +254,14 @@ async def ws(websocket: WebSocket) -> None:
         return
     b = broadcaster(websocket)
     language = language_of(websocket)
-    snap = await b.snapshot(seance.id)
-    assert snap is not None  # noqa: S101
-    await pump(websocket, b.hub, topic(seance.id, f"facilitator:{language}"),
-               [b.facilitator_fragment(snap, language)], credential=token)
+
+    async def first() -> list[str]:
+        snap = await b.snapshot(seance.id)
+        assert snap is not None  # noqa: S101
+        return [b.facilitator_fragment(snap, language)]
+
+    await pump(websocket, b.hub, topic(seance.id, f"facilitator:{language}"), first,
+               credential=token)
 
 
 MINUTE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d$")

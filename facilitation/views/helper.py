@@ -25,6 +25,7 @@ from facilitation.views.common import (
     broadcaster,
     db_of,
     memory_for_link,
+    memory_of,
     pump,
     services,
 )
@@ -297,6 +298,13 @@ async def ws(websocket: WebSocket) -> None:
         return
     b = broadcaster(websocket)
     language = language_of(websocket)
-    first = b.helper_fragment(await paper.picture(b.db, memory), token, language)
-    await pump(websocket, b.hub, topic(memory.seance.id, f"helper:{language}"), [first],
+    session_id = memory.seance.id
+
+    async def first() -> list[str]:
+        now = await memory_of(websocket).get(session_id)
+        if now is None:
+            return []
+        return [b.helper_fragment(await paper.picture(b.db, now), token, language)]
+
+    await pump(websocket, b.hub, topic(session_id, f"helper:{language}"), first,
                credential=token)

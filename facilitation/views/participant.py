@@ -265,9 +265,12 @@ async def ws(websocket: WebSocket) -> None:
         return
     b = broadcaster(websocket)
     seance = memory.seance
-    # Catch up at once if the page is older than the séance's state (after a reconnect).
-    first = [] if websocket.query_params.get("v") == b.phone_version(seance.id) else [
-        b.sync_fragment(seance)]
+
+    async def first() -> list[str]:
+        # Catch up at once if the page is older than the séance's state (after a reconnect).
+        return [] if websocket.query_params.get("v") == b.phone_version(seance.id) else [
+            b.sync_fragment(seance)]
+
     language = language_of(websocket)
     csrf = websocket.cookies.get(security.CSRF_COOKIE, "")
 

@@ -15,7 +15,6 @@ from facilitation.exports import data, markdown
 from facilitation.exports.blocks import Block, Chart, blocks
 from facilitation.report import MAX_STEP_NOTE, SECTION_TITLES, SECTIONS, Report, clean_note
 from facilitation.seances import Seance
-from facilitation.settings import ROOT
 from facilitation.store import queries as q
 from facilitation.store import report as qr
 from facilitation.views.common import db_of, int_param, seance_for_link
@@ -26,7 +25,6 @@ FORMATS = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf
            "odt": "application/vnd.oasis.opendocument.text",
            "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
            "pdf": "application/pdf", "json": "application/json", "zip": "application/zip"}
-CSS = ROOT / "static" / "css" / "report.css"
 
 
 async def _seance(request: Request) -> tuple[Seance, str]:
@@ -132,8 +130,9 @@ async def write(request: Request, document: list[Block], fmt: str, tr: i18n.Tran
     if fmt in ("html", "pdf"):
         from facilitation.web import path_for
 
+        css = (request.app.state.settings.static_dir / "css" / "report.css").read_text()
         html = render_string(request.app.state.templates, "report/blocks.html", tr,
-                             document=document, title=title, css=CSS.read_text(),
+                             document=document, title=title, css=css,
                              url_for=path_for(request.app))
         return html.encode() if fmt == "html" else await run_in_threadpool(pdf, html)
     from facilitation.exports import office  # odfpy, python-docx, cairosvg: on first use

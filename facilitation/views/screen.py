@@ -47,7 +47,10 @@ async def ws(websocket: WebSocket) -> None:
         await websocket.close(code=1008)
         return
     b = broadcaster(websocket)
-    snap = await b.snapshot(seance.id)
-    assert snap is not None  # noqa: S101
-    await pump(websocket, b.hub, topic(seance.id, "screen"), [b.screen_fragment(snap)],
-               credential=token)
+
+    async def first() -> list[str]:
+        snap = await b.snapshot(seance.id)
+        assert snap is not None  # noqa: S101
+        return [b.screen_fragment(snap)]
+
+    await pump(websocket, b.hub, topic(seance.id, "screen"), first, credential=token)

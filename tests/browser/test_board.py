@@ -92,6 +92,29 @@ def test_keyboard_alone(browser, board):
     ctx.close()
 
 
+def test_the_keyboard_goes_on_to_the_next_suggestion(browser, board):
+    """Accepting a suggestion with the keyboard leaves the focus on the next one, not on the
+    board's first button at the other end of the page."""
+    ctx = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 768})
+    page = ctx.new_page()
+    page.goto(board.urls["facilitator"])
+    page.get_by_role("button", name="Proposer des regroupements").click()
+    suggestions = page.locator(".suggestions > li")
+    suggestions.first.wait_for()
+    assert suggestions.count() >= 2
+    title = suggestions.first.locator("input[name=name]").input_value()
+    suggestions.first.get_by_role("button", name=re.compile("^Accepter")).focus()
+    page.keyboard.press("Enter")
+    column(page, title).wait_for()
+    in_list = "!!(document.activeElement && document.activeElement.closest('.suggestions'))"
+    for _ in range(30):
+        if page.evaluate(in_list):
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate(in_list), page.evaluate("document.activeElement.outerHTML")
+    ctx.close()
+
+
 def test_without_javascript(browser, board):
     ctx = browser.new_context(locale="fr-FR", java_script_enabled=False)
     page = ctx.new_page()

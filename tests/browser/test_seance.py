@@ -9,7 +9,9 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import expect
 
+from tests import stores
 from tests.browser.conftest import PHONE
+from tests.server import Server, free_port
 
 
 def decode_qr(png: bytes) -> str:
@@ -94,6 +96,16 @@ def run_seance(browser, server, javascript: bool) -> None:
 
 def test_seance_with_javascript(browser, server):
     run_seance(browser, server, javascript=True)
+
+
+def test_seance_on_postgresql(browser, tmp_path):
+    """The same séance, phones and projector in Chromium, on PostgreSQL."""
+    pg = Server(tmp_path / "unused.db", free_port(),
+                env={"DATABASE_URL": stores.fresh_database()}).start()
+    try:
+        run_seance(browser, pg, javascript=True)
+    finally:
+        pg.stop()
 
 
 def test_seance_without_javascript(browser, server):
