@@ -7,6 +7,7 @@ import re
 
 import httpx
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.conftest import PHONE
 from tests.browser.test_accessibility import check
@@ -93,10 +94,19 @@ def test_a_vote_on_phones_ends_on_the_synthesis(browser, server, room, javascrip
             items[text] = item_id
             room.vote(who, item_id=item_id, value="agree" if text == TEXTS[0] else "pass")
     fac.locator("#vote-state button").click()  # close the vote
+    # The click goes through htmx while the API is another client: wait until the vote is
+    # closed, or the step can change first and the close is refused (a flaky CI failure).
+    fac.locator("#vote-open").wait_for()
     room.step(5)  # synthesis
     if not javascript:
-        phone.get_by_role("link", name="Actualiser la page").click()
-    phone.get_by_role("heading", name="Ce que la séance a décidé").wait_for(timeout=5000)
+        with phone.expect_navigation():
+            phone.get_by_role("link", name="Actualiser la page").click()
+    heading = phone.get_by_role("heading", name="Ce que la séance a décidé")
+    try:
+        heading.wait_for(timeout=10000)
+    except PlaywrightTimeout:
+        shown = phone.locator("body").inner_text()
+        pytest.fail(f"no synthesis on the phone at {phone.url}:\n{shown}")
     decided = phone.locator("section.decided").inner_text()
     assert TEXTS[0] in decided and TEXTS[2] not in decided
     screen_ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
