@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import zxingcpp
 from PIL import Image
@@ -12,6 +13,8 @@ from playwright.sync_api import expect
 from tests import stores
 from tests.browser.conftest import PHONE
 from tests.server import Server, free_port
+
+SHOTS = Path("/tmp/seance-shots")
 
 
 def decode_qr(png: bytes) -> str:
@@ -137,3 +140,30 @@ def test_phone_joins_by_typing_the_code(browser, server):
     assert "Waiting for the next step" in phone.locator("#panel").inner_text()
     assert phone.locator("html").get_attribute("lang") == "en"
     ctx.close()
+
+
+def test_the_way_in_stays_on_the_projector_until_the_first_question_opens(browser, server):
+    """People are still arriving while the facilitator introduces the poll: the QR code,
+    address and code stay on the screen until a question opens, within the screen."""
+    screens = []
+    for width, height in ((1920, 1080), (1280, 720)):
+        ctx = browser.new_context(viewport={"width": width, "height": height})
+        screens.append((ctx, ctx.new_page(), height))
+        screens[-1][1].goto(server.urls["screen"])
+    fac_ctx = browser.new_context(locale="fr-FR")
+    fac = fac_ctx.new_page()
+    fac.goto(server.urls["facilitator"])
+    fac.get_by_role("button", name=re.compile("Étape suivante")).click()
+    for _, screen, height in screens:
+        screen.get_by_text("Les questions vont bientôt s'ouvrir.").wait_for(timeout=5000)
+        SHOTS.mkdir(exist_ok=True)
+        png = screen.screenshot(path=str(SHOTS / f"poll-waiting-{height}.png"))
+        assert decode_qr(png) == server.urls["join"]
+        assert server.code in screen.locator(".welcome .code").inner_text()
+        assert screen.evaluate("document.documentElement.scrollHeight") <= height
+    fac.get_by_role("button", name=re.compile(r"^Ouvrir")).first.click()
+    for ctx, screen, _ in screens:
+        screen.locator(".screen-status .n").wait_for(timeout=5000)
+        assert screen.locator(".qr-box").count() == 0  # the question takes the screen
+        ctx.close()
+    fac_ctx.close()
