@@ -10,7 +10,10 @@ Usage: python bench/cluster.py               every figure the README reports
 Four labelled sets in tests/data (theme<TAB>proposal): proposals_dev/test.tsv (words
 shared within a theme: a quarter of same-theme pairs share a stem in the test set) and
 paraphrases_dev/test.tsv (written apart, where 5% do). Thresholds are chosen on the two dev
-sets (the mean of their adjusted Rand indexes), never on a test set.
+sets (the mean of their adjusted Rand indexes), never on a test set. Two more, long_dev/test.tsv
+(170 to 280 characters: a situation, then the idea), are reported alone and mixed into the
+paraphrases of the same themes, as a séance where some people write a paragraph; the length
+correction (clustering.without_length) was chosen on long_dev.tsv.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from facilitation import clustering, encoder  # noqa: E402
 
 DEV = ("proposals_dev.tsv", "paraphrases_dev.tsv")
 TEST = ("proposals_test.tsv", "paraphrases_test.tsv")
+LONG = ("long_dev.tsv", "long_test.tsv")
 GRID = np.round(np.arange(0.50, 1.20, 0.01), 2)
 # Each model alone, for comparison: its two views.
 ALONE = {"e5-small q4 alone": slice(0, 768), "USE v3 alone": slice(768, 1792)}
@@ -56,6 +60,22 @@ def ari(themes: list[str], vectors: np.ndarray, views: tuple[int, ...],
         centre: np.ndarray | None, threshold: float) -> float:
     features = clustering.centred(vectors, views, centre)
     return float(adjusted_rand_score(themes, clustering.labels_of(features, threshold)))
+
+
+def mixed(sets: dict[str, tuple[list[str], list[str]]], vectors: dict[str, np.ndarray],
+          which: str, correct: bool = True) -> tuple[float, int, int]:
+    """A séance of paraphrases_<which> and long_<which> together: its adjusted Rand index,
+    how many long proposals share the largest group of long ones, and how many there are."""
+    short, long = f"paraphrases_{which}.tsv", f"long_{which}.tsv"
+    themes = sets[short][0] + sets[long][0]
+    texts = sets[short][1] + sets[long][1]
+    features = clustering.centred(np.vstack([vectors[short], vectors[long]]), encoder.VIEWS,
+                                  encoder.reference())
+    if correct:
+        features = clustering.without_length(features, [len(t.split()) for t in texts])
+    found = clustering.labels_of(features, clustering.VECTOR_THRESHOLD)
+    heap = max(np.unique(found[len(sets[short][0]):], return_counts=True)[1])
+    return float(adjusted_rand_score(themes, found)), int(heap), len(sets[long][0])
 
 
 def reference_of(vectors: list[np.ndarray], views: tuple[int, ...]) -> np.ndarray:
@@ -100,7 +120,7 @@ def main() -> None:
     parser.add_argument("--calibrate", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    names = DEV + TEST
+    names = DEV + TEST + LONG
     sets = {n: load(n) for n in names}
     themes = {n: sets[n][0] for n in names}
 
@@ -149,7 +169,7 @@ def main() -> None:
                  centre=centre.astype(np.float32))
         np.savez_compressed(VECTORS, engine=np.array(encoder.ENGINE), **{
             name.removesuffix(".tsv"): vectors[name].astype(np.float16)
-            for name in TEST})
+            for name in TEST + LONG[1:]})
         print(f"\nwrote {encoder.REFERENCE.relative_to(ROOT)} and "
               f"{VECTORS.relative_to(ROOT)}")
         threshold, score = choose(themes, vectors, encoder.VIEWS, centre)
@@ -164,10 +184,18 @@ def main() -> None:
     print(f"\nBy meaning (engine {encoder.ENGINE}, threshold "
           f"{clustering.VECTOR_THRESHOLD} chosen on the dev sets):")
     for name in names:
-        features = clustering.centred(vectors[name], encoder.VIEWS, centre)
+        features = clustering.without_length(
+            clustering.centred(vectors[name], encoder.VIEWS, centre),
+            [len(text.split()) for text in sets[name][1]])
         found = clustering.labels_of(features, clustering.VECTOR_THRESHOLD)
         print(f"  {name}: {len(set(found))} clusters; adjusted Rand index "
               f"{adjusted_rand_score(themes[name], found):.3f}")
+    for which in ("dev", "test"):
+        score, heap, count = mixed(sets, vectors, which)
+        before, heap_before, _ = mixed(sets, vectors, which, correct=False)
+        print(f"  paraphrases_{which} and long_{which} in one séance: adjusted Rand index "
+              f"{score:.3f}, at most {heap} of the {count} long proposals in one group "
+              f"(without the length correction {before:.3f}, {heap_before} of {count})")
     print(f"  small séances (12 proposals from 4 themes of the test sets, 80 draws): mean "
           f"adjusted Rand index {small_seances(themes, vectors):.3f}")
     for label, columns in ALONE.items():
