@@ -45,6 +45,7 @@ LENGTH_MIN_PROPOSALS = 16
 MIN_SIZE = 2
 TITLE_WORDS = 3
 TITLE_LENGTH = 60
+TITLE_PROPOSAL_WORDS = 12  # a proposal this short can title its group as it is
 # A word in more than this share of a séance's proposals is everywhere: never a title.
 EVERYWHERE = 0.25
 # Words that say how one feels about a thing, not what it is about: never a title.
@@ -175,13 +176,20 @@ def shorten(text: str, limit: int = TITLE_LENGTH) -> str:
     return cut.rstrip(" ,;:.!?-–'’(") + "…"
 
 
-def central(features: np.ndarray, members: Sequence[int]) -> int:
-    """The member closest on average to the others (the first one if they all tie)."""
+def central(features: np.ndarray, members: Sequence[int],
+            texts: Sequence[str] | None = None) -> int:
+    """The member closest on average to the others (the first one if they all tie). With
+    the `texts`, one that reads as a title where the group has one: a paragraph cut at
+    TITLE_LENGTH says its situation, not its idea."""
+    candidates = list(range(len(members)))
+    if texts is not None:
+        short = [i for i in candidates if len(texts[members[i]].split()) <= TITLE_PROPOSAL_WORDS]
+        candidates = short or candidates
     if len(members) < 3:
-        return members[0]
+        return members[candidates[0]]
     rows = features[list(members)]
     similarity = (rows @ rows.T).sum(axis=1)
-    return members[int(np.argmax(similarity))]
+    return members[max(candidates, key=lambda i: (similarity[i], -i))]
 
 
 def _keys(text: str) -> dict[str, str]:
@@ -254,7 +262,7 @@ def suggest(texts: Sequence[str], vectors: np.ndarray | None = None,
     for members in groups.values():
         if len(members) < MIN_SIZE:
             continue
-        centre = texts[central(features, members)]
+        centre = texts[central(features, members, texts)]
         suggestions.append(Suggestion(_title([keyed[i] for i in members], seance, len(texts),
                                              centre), tuple(members)))
     suggestions.sort(key=lambda s: (-len(s.members), s.members[0]))

@@ -97,6 +97,20 @@ def test_a_group_sharing_no_word_is_titled_by_its_central_proposal_cut_at_a_word
     assert clustering.shorten("court") == "court"
 
 
+def test_a_group_is_titled_by_a_short_proposal_rather_than_a_paragraph_cut_short():
+    """A paragraph cut at 60 characters says someone's situation, not the idea: where the
+    group has a short proposal, the most central of those titles it."""
+    paragraph = ("j'ai trois adresses mail parce que j'arrête pas d'en recréer quand j'oublie le "
+                 "mot de passe et après je sais plus laquelle est la bonne pour la CAF")
+    texts = [paragraph, "mdp perdu impossible de me reconnecter", "compte bloqué après 3 essais"]
+    vectors = np.array([[1.0, 0.0], [0.8, 0.6], [0.8, -0.6]])  # the paragraph in the middle
+    assert clustering.central(vectors, [0, 1, 2]) == 0
+    chosen = clustering.central(vectors, [0, 1, 2], texts)
+    assert chosen == 1 and clustering.shorten(texts[chosen]) == texts[1]
+    # Only paragraphs: the most central one, cut at a word.
+    assert clustering.central(vectors, [0, 1, 2], [paragraph] * 3) == 0
+
+
 def test_a_word_everywhere_in_the_seance_never_dominates_a_title():
     group = ["fracture numérique : des navettes", "fracture numérique, navette gratuite",
              "navette le jeudi contre la fracture numérique"]
