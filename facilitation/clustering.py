@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.cluster.hierarchy import ClusterWarning, fcluster, linkage
-from scipy.linalg import eigh
 from scipy.spatial.distance import squareform
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
@@ -33,19 +32,9 @@ VECTOR_THRESHOLD = 0.95  # the encoder's vectors, centred
 # How many proposals the séance's own mean weighs against the reference mean: below ~20
 # proposals the reference mostly decides what "in common" is.
 PRIOR_WEIGHT = 20.0
-# Long proposals (a few sentences: a situation, then the idea) sit near each other in the
-# encoders' space whatever they ask for. In a séance with enough proposals, a leading
-# direction of its features that follows the proposals' length is taken out: examined, the
-# LENGTH_COMPONENTS first; taken out, those whose correlation with the log of the word count
-# passes LENGTH_CORRELATION. Chosen on the dev sets, long_dev.tsv among them (0.3 to 0.7 give
-# the same groups there); below LENGTH_MIN_PROPOSALS length and subject cannot be told apart.
-LENGTH_COMPONENTS = 3
-LENGTH_CORRELATION = 0.5
-LENGTH_MIN_PROPOSALS = 16
 MIN_SIZE = 2
 TITLE_WORDS = 3
 TITLE_LENGTH = 60
-TITLE_PROPOSAL_WORDS = 12  # a proposal this short can title its group as it is
 # A word in more than this share of a séance's proposals is everywhere: never a title.
 EVERYWHERE = 0.25
 # Words that say how one feels about a thing, not what it is about: never a title.
@@ -113,26 +102,14 @@ def centred(vectors: np.ndarray, views: Sequence[int],
     return np.hstack(blocks) if blocks else np.zeros((n, 0))
 
 
-def without_length(features: np.ndarray, lengths: Sequence[int]) -> np.ndarray:
-    """`centred` features with the séance's leading directions that follow the proposals'
-    length (`lengths`, in words) taken out, each row unit length again; the same features
-    when no leading direction follows length, or the séance is too small to tell."""
-    n = len(features)
-    size = np.log(np.maximum(np.asarray(lengths, dtype=np.float64), 1.0))
-    if n < LENGTH_MIN_PROPOSALS or not size.std() > 0:
+def without_length(features: np.ndarray, direction: np.ndarray | None) -> np.ndarray:
+    """`centred` features with the direction that follows a proposal's length taken out,
+    each row unit length again. Long proposals (a few sentences: a situation, then the
+    idea) sit near each other in the encoders' space whatever they ask for; `direction`
+    (encoder.length_direction) goes from short to long proposals, measured on the dev sets."""
+    if direction is None or not len(features):
         return features
-    spread = features - features.mean(axis=0)
-    # The leading directions from the n × n Gram matrix: n is far below the vectors' width.
-    count = min(LENGTH_COMPONENTS, n - 1)
-    values, scores = eigh(spread @ spread.T, subset_by_index=[n - count, n - 1])
-    kept = features
-    for value, score in zip(values[::-1], scores.T[::-1], strict=True):
-        if value <= 1e-12 or not score.std() > 0:
-            continue
-        if abs(np.corrcoef(score, size)[0, 1]) > LENGTH_CORRELATION:
-            direction = _unit(spread.T @ score)
-            kept = kept - np.outer(kept @ direction, direction)
-    return features if kept is features else _unit(kept)
+    return _unit(features - np.outer(features @ direction, direction))
 
 
 def labels_of(features: np.ndarray, threshold: float) -> list[int]:
@@ -179,11 +156,11 @@ def shorten(text: str, limit: int = TITLE_LENGTH) -> str:
 def central(features: np.ndarray, members: Sequence[int],
             texts: Sequence[str] | None = None) -> int:
     """The member closest on average to the others (the first one if they all tie). With
-    the `texts`, one that reads as a title where the group has one: a paragraph cut at
-    TITLE_LENGTH says its situation, not its idea."""
+    the `texts`, one short enough to title the group whole where the group has one: a
+    paragraph cut at TITLE_LENGTH says its situation, not its idea."""
     candidates = list(range(len(members)))
     if texts is not None:
-        short = [i for i in candidates if len(texts[members[i]].split()) <= TITLE_PROPOSAL_WORDS]
+        short = [i for i in candidates if len(" ".join(texts[members[i]].split())) <= TITLE_LENGTH]
         candidates = short or candidates
     if len(members) < 3:
         return members[candidates[0]]
@@ -241,14 +218,16 @@ def _title(keyed: Sequence[dict[str, str]], seance: Counter[str], total: int,
 
 def suggest(texts: Sequence[str], vectors: np.ndarray | None = None,
             views: Sequence[int] = (), reference: np.ndarray | None = None,
-            threshold: float | None = None) -> list[Suggestion]:
+            threshold: float | None = None,
+            length: np.ndarray | None = None) -> list[Suggestion]:
     """Groups of at least MIN_SIZE proposals, largest first, each with a title. With
-    `vectors` (a row per text, `views` their widths) by meaning, else by shared words."""
+    `vectors` (a row per text, `views` their widths) by meaning, else by shared words;
+    `reference` and `length` are the encoder's (encoder.reference, length_direction)."""
     if len(texts) < MIN_SIZE:
         return []
     if vectors is not None:
         features = without_length(centred(vectors, views or (vectors.shape[1],), reference),
-                                  [len(text.split()) for text in texts])
+                                  length)
         found = labels_of(features, VECTOR_THRESHOLD if threshold is None else threshold)
     else:
         features = word_features(texts)

@@ -128,6 +128,22 @@ def reference() -> np.ndarray | None:
     return None
 
 
+@functools.cache
+def length_direction() -> np.ndarray | None:
+    """The direction, in `clustering.centred` features, from short proposals to long ones
+    (a unit vector measured on the dev sets by bench/cluster.py --calibrate), or None."""
+    import numpy as np
+
+    try:
+        with np.load(REFERENCE) as data:
+            if str(data["engine"]) == ENGINE and data["length"].shape == (WIDTH,):
+                return np.asarray(data["length"], dtype=np.float64)
+    except (OSError, KeyError, ValueError):
+        pass
+    log.warning("no length direction for %s: long proposals are grouped less well", ENGINE)
+    return None
+
+
 def to_bytes(vector: np.ndarray) -> bytes:
     """A vector as stored: float16, 2 bytes a number (3.5 KiB a proposal)."""
     import numpy as np

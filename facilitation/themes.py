@@ -27,4 +27,4 @@ async def suggest(embedder: Embedder | None,
     if vectors is None:
         return await asyncio.to_thread(clustering.suggest, texts)
     return await asyncio.to_thread(clustering.suggest, texts, vectors, encoder.VIEWS,
-                                   encoder.reference())
+                                   encoder.reference(), None, encoder.length_direction())

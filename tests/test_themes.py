@@ -22,9 +22,9 @@ from tests.test_clustering import load
 
 DATA = Path(__file__).resolve().parent / "data"
 # What the README reports (bench/cluster.py); the test fails a little below.
-REPORTED = {"proposals_test": 0.465, "paraphrases_test": 0.166}
+REPORTED = {"proposals_test": 0.501, "paraphrases_test": 0.169}
 # paraphrases_test and long_test in one séance, some people writing a paragraph.
-REPORTED_MIXED = 0.216
+REPORTED_MIXED = 0.235
 MARGIN = 0.02
 
 
@@ -56,7 +56,9 @@ def stored_vectors(model) -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("name", sorted(REPORTED))
 def test_adjusted_rand_index_by_meaning_does_not_drop_below_the_readme(name, stored_vectors):
     themes, texts = load(f"{name}.tsv")
-    features = clustering.centred(stored_vectors[name], encoder.VIEWS, encoder.reference())
+    features = clustering.without_length(
+        clustering.centred(stored_vectors[name], encoder.VIEWS, encoder.reference()),
+        encoder.length_direction())
     score = adjusted_rand_score(themes, clustering.labels_of(features,
                                                              clustering.VECTOR_THRESHOLD))
     assert score >= REPORTED[name] - MARGIN, score
@@ -160,7 +162,8 @@ def test_long_proposals_join_their_themes_instead_of_one_heap(stored_vectors):
     short, long = load("paraphrases_test.tsv"), load("long_test.tsv")
     themes, texts = short[0] + long[0], short[1] + long[1]
     vectors = np.vstack([stored_vectors["paraphrases_test"], stored_vectors["long_test"]])
-    found = clustering.suggest(texts, vectors, encoder.VIEWS, encoder.reference())
+    found = clustering.suggest(texts, vectors, encoder.VIEWS, encoder.reference(),
+                               length=encoder.length_direction())
     labels = list(range(1000, 1000 + len(texts)))
     for number, suggestion in enumerate(found):
         longs = [m for m in suggestion.members if m >= len(short[1])]
@@ -172,19 +175,26 @@ def test_long_proposals_join_their_themes_instead_of_one_heap(stored_vectors):
     assert sum(1 for s in found if {m < len(short[1]) for m in s.members} == {True, False}) >= 4
 
 
-def test_length_is_left_alone_where_it_says_nothing(stored_vectors):
-    """A séance of short proposals, or one too small to tell length from subject, is
-    grouped as it was before the length correction."""
-    for name in REPORTED:
-        texts = load(f"{name}.tsv")[1]
-        features = clustering.centred(stored_vectors[name], encoder.VIEWS, encoder.reference())
-        assert clustering.without_length(features, [len(t.split()) for t in texts]) is features
-    short, long = load("paraphrases_test.tsv")[1][:8], load("long_test.tsv")[1][:7]
-    vectors = np.vstack([stored_vectors["paraphrases_test"][:8],
-                         stored_vectors["long_test"][:7]])
-    features = clustering.centred(vectors, encoder.VIEWS, encoder.reference())
-    assert clustering.without_length(features, [len(t.split()) for t in short + long]) \
-        is features
+def test_in_a_small_seance_paragraphs_of_different_themes_do_not_make_a_group(
+        stored_vectors):
+    """12 proposals from 3 themes, one paragraph in each: the three paragraphs made one
+    suggestion in most such séances (a walkthrough saw it three times in three)."""
+    rng = np.random.default_rng(11)
+    short, long = load("paraphrases_test.tsv"), load("long_test.tsv")
+    heaps = 0
+    for _ in range(30):
+        chosen = rng.choice(sorted(set(short[0])), size=3, replace=False)
+        picked = [int(rng.choice(np.flatnonzero(np.isin(short[0], [theme])), 3,
+                                 replace=False)[k]) for theme in chosen for k in range(3)]
+        paragraphs = [int(rng.choice(np.flatnonzero(np.array(long[0]) == theme)))
+                      for theme in chosen]
+        texts = [short[1][i] for i in picked] + [long[1][i] for i in paragraphs]
+        vectors = np.vstack([stored_vectors["paraphrases_test"][picked],
+                             stored_vectors["long_test"][paragraphs]])
+        found = clustering.suggest(texts, vectors, encoder.VIEWS, encoder.reference(),
+                                   length=encoder.length_direction())
+        heaps += any({9, 10, 11} <= set(s.members) for s in found)
+    assert heaps <= 3, heaps
 
 
 def test_small_seances_get_sensible_groups(stored_vectors):
@@ -201,7 +211,8 @@ def test_small_seances_get_sensible_groups(stored_vectors):
                 pick = rng.choice(np.flatnonzero(np.isin(truth, chosen)), size=size,
                                   replace=False)
                 found = clustering.suggest([texts[i] for i in pick], stored_vectors[name][pick],
-                                           encoder.VIEWS, encoder.reference())
+                                           encoder.VIEWS, encoder.reference(),
+                                           length=encoder.length_direction())
                 labels = list(range(100, 100 + size))
                 for number, suggestion in enumerate(found):
                     assert len(suggestion.members) < size
