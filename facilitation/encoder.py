@@ -113,35 +113,32 @@ class Encoder:
                           for p in parts])
 
 
-@functools.cache
-def reference() -> np.ndarray | None:
-    """The reference centre for this engine, or None (the séance's own mean only)."""
+def _calibrated(key: str, what: str, without: str) -> np.ndarray | None:
+    """A vector that bench/cluster.py --calibrate measured for this engine, or None (and
+    the log says `what` is missing, and what goes `without` it)."""
     import numpy as np
 
     try:
         with np.load(REFERENCE) as data:
-            if str(data["engine"]) == ENGINE and data["centre"].shape == (WIDTH,):
-                return np.asarray(data["centre"], dtype=np.float64)
+            if str(data["engine"]) == ENGINE and data[key].shape == (WIDTH,):
+                return np.asarray(data[key], dtype=np.float64)
     except (OSError, KeyError, ValueError):
         pass
-    log.warning("no reference centre for %s: small séances are grouped less well", ENGINE)
+    log.warning("no %s for %s: %s", what, ENGINE, without)
     return None
+
+
+@functools.cache
+def reference() -> np.ndarray | None:
+    """The reference centre for this engine, or None (the séance's own mean only)."""
+    return _calibrated("centre", "reference centre", "small séances are grouped less well")
 
 
 @functools.cache
 def length_direction() -> np.ndarray | None:
     """The direction, in `clustering.centred` features, from short proposals to long ones
-    (a unit vector measured on the dev sets by bench/cluster.py --calibrate), or None."""
-    import numpy as np
-
-    try:
-        with np.load(REFERENCE) as data:
-            if str(data["engine"]) == ENGINE and data["length"].shape == (WIDTH,):
-                return np.asarray(data["length"], dtype=np.float64)
-    except (OSError, KeyError, ValueError):
-        pass
-    log.warning("no length direction for %s: long proposals are grouped less well", ENGINE)
-    return None
+    (a unit vector measured on the dev sets), or None."""
+    return _calibrated("length", "length direction", "long proposals are grouped less well")
 
 
 def to_bytes(vector: np.ndarray) -> bytes:
