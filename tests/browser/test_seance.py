@@ -150,10 +150,23 @@ def test_the_way_in_stays_on_the_projector_until_the_first_question_opens(browse
         ctx = browser.new_context(viewport={"width": width, "height": height})
         screens.append((ctx, ctx.new_page(), height))
         screens[-1][1].goto(server.urls["screen"])
+    phones = []
+    for javascript in (True, False):
+        ctx = browser.new_context(java_script_enabled=javascript, **PHONE)
+        phones.append((ctx, ctx.new_page(), javascript))
+        phones[-1][1].goto(server.urls["join"])
+        phones[-1][1].get_by_role("button", name="Participer").click()
     fac_ctx = browser.new_context(locale="fr-FR")
     fac = fac_ctx.new_page()
     fac.goto(server.urls["facilitator"])
     fac.get_by_role("button", name=re.compile("Étape suivante")).click()
+    # Phones say what the projector says: a question is coming (not "the next step").
+    for ctx, phone, javascript in phones:
+        if not javascript:
+            phone.get_by_role("link", name="Actualiser la page").click()
+        phone.locator("#panel .waiting", has_text="Les questions vont bientôt s'ouvrir.")\
+            .wait_for(timeout=5000)
+        ctx.close()
     for _, screen, height in screens:
         screen.get_by_text("Les questions vont bientôt s'ouvrir.").wait_for(timeout=5000)
         SHOTS.mkdir(exist_ok=True)
